@@ -1,0 +1,386 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Tinybatch.Internal;
+
+namespace Tinybatch;
+
+public sealed partial class Batcher<TJob, TResult>
+{
+    private readonly object _spaceLock = new();
+    private readonly Queue<TaskCompletionSource> _spaceWaiters = new();
+    private int _spaceWaiterCount;
+
+    /// <summary>
+    /// Adds a fire-and-forget job without waiting. Its outcome reaches <see cref="BatcherOptions{TJob, TResult}.OnBatchCompleted"/>
+    /// and, if it fails, <see cref="BatcherOptions{TJob, TResult}.OnDeadLetter"/>.
+    /// </summary>
+    /// <param name="job">The job.</param>
+    /// <returns>
+    /// <see langword="true"/> if the job was accepted (or, with <see cref="OverflowPolicy.DropOldest"/>, accepted in
+    /// place of an evicted job); <see langword="false"/> if the buffer is full. Each refusal is counted in
+    /// <see cref="BatcherCounters.Rejected"/>.
+    /// </returns>
+    /// <exception cref="BatcherStoppedException">The batcher is stopping or stopped, or its lifetime token was cancelled.</exception>
+    /// <exception cref="JobTooHeavyException">The job weighs more than <see cref="BatcherOptions.MaxBatchWeight"/>.</exception>
+    public bool TryAdd(TJob job)
+    {
+        long weight = Weigh(job);
+        if (TryReserve(weight))
+        {
+            Enqueue(job, weight, null);
+            return true;
+        }
+
+        if (_overflow == OverflowPolicy.DropOldest && TryEvictOldest(weight))
+        {
+            Enqueue(job, weight, null);
+            return true;
+        }
+
+        // The caller still holds the job, so it is counted but not dead-lettered.
+        Interlocked.Increment(ref _rejected);
+        return false;
+    }
+
+    /// <summary>
+    /// Adds a fire-and-forget job. It completes as soon as the job is accepted, without waiting for its batch. When the
+    /// buffer is full it waits for space (<see cref="OverflowPolicy.Wait"/>), throws (<see cref="OverflowPolicy.Reject"/>)
+    /// or drops a job (the drop policies).
+    /// </summary>
+    /// <param name="job">The job.</param>
+    /// <param name="cancellationToken">Cancels the wait for space; it has no effect once the job is accepted.</param>
+    /// <returns>A task that completes when the job is accepted.</returns>
+    /// <exception cref="BatcherStoppedException">The batcher is stopping or stopped, or its lifetime token was cancelled.</exception>
+    /// <exception cref="BatcherFullException">The buffer is full and the policy is <see cref="OverflowPolicy.Reject"/>.</exception>
+    /// <exception cref="JobTooHeavyException">The job weighs more than <see cref="BatcherOptions.MaxBatchWeight"/>.</exception>
+    public ValueTask AddAsync(TJob job, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled(cancellationToken);
+        }
+
+        long weight = Weigh(job);
+        if (TryReserve(weight))
+        {
+            Enqueue(job, weight, null);
+            return default;
+        }
+
+        return AddWhenFullAsync(job, weight, cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds a job and waits for its own result: the value its handler returned for it, or the exception that failed it.
+    /// </summary>
+    /// <param name="job">The job.</param>
+    /// <param name="cancellationToken">
+    /// Cancels this caller's wait. If the job has not been dispatched yet it is removed from its batch (counted as
+    /// canceled); if it has, it is still processed, but this caller stops waiting for the result.
+    /// </param>
+    /// <returns>The job's result.</returns>
+    /// <exception cref="BatcherStoppedException">The batcher is stopping or stopped, or the stop deadline expired first.</exception>
+    /// <exception cref="BatcherFullException">The buffer is full and the policy is <see cref="OverflowPolicy.Reject"/>.</exception>
+    /// <exception cref="JobDroppedException">The job was dropped by a drop policy.</exception>
+    /// <exception cref="JobTooHeavyException">The job weighs more than <see cref="BatcherOptions.MaxBatchWeight"/>.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public ValueTask<TResult> AddAndWaitAsync(TJob job, CancellationToken cancellationToken = default)
+    {
+        if (cancellationToken.IsCancellationRequested)
+        {
+            return ValueTask.FromCanceled<TResult>(cancellationToken);
+        }
+
+        long weight = Weigh(job);
+        if (TryReserve(weight))
+        {
+            var completion = JobCompletion<TJob, TResult>.Rent(_completionPool, this, weight);
+            ValueTask<TResult> result = completion.Arm(cancellationToken);
+            Enqueue(job, weight, completion);
+            return result;
+        }
+
+        return AddAndWaitWhenFullAsync(job, weight, cancellationToken);
+    }
+
+    /// <summary>Called by a job's completion when its caller cancels while the job is still queued.</summary>
+    internal void OnQueuedJobCanceled(long weight)
+    {
+        Interlocked.Increment(ref _canceled);
+        ReleaseReservation(1, weight);
+        Poke();
+    }
+
+    private long Weigh(TJob job)
+    {
+        if (_weigher is null)
+        {
+            return 1;
+        }
+
+        long weight = _weigher(job);
+        if (weight < 0)
+        {
+            Interlocked.Increment(ref _rejected);
+            ThrowHelper.ThrowNegativeWeight(_name, weight);
+        }
+
+        if (weight > _maxBatchWeight)
+        {
+            Interlocked.Increment(ref _rejected);
+            ThrowHelper.ThrowTooHeavy(_name, weight, _maxBatchWeight);
+        }
+
+        return weight;
+    }
+
+    /// <summary>
+    /// Takes a place in the buffer. The reservation is made before the state is checked, so that a stop that begins
+    /// concurrently either sees it (and waits for the job) or is seen by it (and the add throws): the drain is exact.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool TryReserve(long weight)
+    {
+        long pending = Volatile.Read(ref _pending);
+        while (true)
+        {
+            if (pending >= _capacity)
+            {
+                ThrowIfClosed();
+                return false;
+            }
+
+            long seen = Interlocked.CompareExchange(ref _pending, pending + 1, pending);
+            if (seen == pending)
+            {
+                break;
+            }
+
+            pending = seen;
+        }
+
+        if (Volatile.Read(ref _state) >= StateStopping)
+        {
+            ReleaseReservation(1, 0);
+            Poke();
+            Interlocked.Increment(ref _rejected);
+            ThrowHelper.ThrowStopped(_name);
+        }
+
+        if (_weigher is not null)
+        {
+            Interlocked.Add(ref _pendingWeight, weight);
+        }
+
+        return true;
+    }
+
+    private void ReleaseReservation(long count, long weight)
+    {
+        Interlocked.Add(ref _pending, -count);
+        if (_weigher is not null && weight != 0)
+        {
+            Interlocked.Add(ref _pendingWeight, -weight);
+        }
+
+        if (Volatile.Read(ref _spaceWaiterCount) > 0)
+        {
+            WakeSpaceWaiters((int)Math.Min(count, int.MaxValue));
+        }
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (Volatile.Read(ref _state) >= StateStopping)
+        {
+            Interlocked.Increment(ref _rejected);
+            ThrowHelper.ThrowStopped(_name);
+        }
+    }
+
+    private void Enqueue(TJob job, long weight, JobCompletion<TJob, TResult>? completion)
+    {
+        var entry = new JobEntry<TJob, TResult>
+        {
+            Job = job,
+            Completion = completion,
+            Weight = weight,
+            Timestamp = _time.GetTimestamp(),
+            Link = BatcherTelemetry.CaptureLink(),
+        };
+        _queue.Enqueue(entry);
+        Interlocked.Increment(ref _accepted);
+        WakeForNewJob();
+    }
+
+    /// <summary>Wakes the loop if it sleeps and wants this job: the first of a batch, or the one that fills it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void WakeForNewJob()
+    {
+        if (Volatile.Read(ref _sleeping) != 0
+            && (Volatile.Read(ref _pending) >= Volatile.Read(ref _wakeThreshold)
+                || (_weigher is not null && Volatile.Read(ref _pendingWeight) >= _maxBatchWeight)))
+        {
+            Wake();
+        }
+    }
+
+    private async ValueTask AddWhenFullAsync(TJob job, long weight, CancellationToken cancellationToken)
+    {
+        switch (_overflow)
+        {
+            case OverflowPolicy.Wait:
+                await WaitForSpaceAsync(weight, cancellationToken).ConfigureAwait(false);
+                break;
+            case OverflowPolicy.Reject:
+                Refuse(job, DeadLetterReason.Rejected);
+                ThrowHelper.ThrowFull(_name, _capacity);
+                break;
+            case OverflowPolicy.DropOldest when TryEvictOldest(weight):
+                break;
+            default:
+                Refuse(job, DeadLetterReason.Dropped);
+                return;
+        }
+
+        Enqueue(job, weight, null);
+    }
+
+    private async ValueTask<TResult> AddAndWaitWhenFullAsync(TJob job, long weight, CancellationToken cancellationToken)
+    {
+        switch (_overflow)
+        {
+            case OverflowPolicy.Wait:
+                await WaitForSpaceAsync(weight, cancellationToken).ConfigureAwait(false);
+                break;
+            case OverflowPolicy.Reject:
+                Refuse(job, DeadLetterReason.Rejected);
+                ThrowHelper.ThrowFull(_name, _capacity);
+                break;
+            case OverflowPolicy.DropOldest when TryEvictOldest(weight):
+                break;
+            default:
+                throw Refuse(job, DeadLetterReason.Dropped);
+        }
+
+        var completion = JobCompletion<TJob, TResult>.Rent(_completionPool, this, weight);
+        ValueTask<TResult> result = completion.Arm(cancellationToken);
+        Enqueue(job, weight, completion);
+        return await result.ConfigureAwait(false);
+    }
+
+    /// <summary>Counts a refused add and reports it to the dead-letter callback; returns the exception of the refusal.</summary>
+    private Exception Refuse(TJob job, DeadLetterReason reason)
+    {
+        Interlocked.Increment(ref _rejected);
+        Exception exception = reason == DeadLetterReason.Dropped
+            ? new JobDroppedException($"The buffer of batcher '{_name}' was full ({_capacity} jobs): the new job was dropped ({_overflow}).")
+            : new BatcherFullException($"The buffer of batcher '{_name}' is full ({_capacity} jobs) and its overflow policy is Reject: the job was rejected.");
+        DeadLetter(job, reason, exception, 0);
+        return exception;
+    }
+
+    /// <summary>
+    /// Makes room by dropping the oldest job still in the queue; the new job inherits its place. Returns false when
+    /// no queued job can be evicted (all pending jobs are already in the batch being cut).
+    /// </summary>
+    private bool TryEvictOldest(long newWeight)
+    {
+        while (_queue.TryDequeue(out JobEntry<TJob, TResult> oldest))
+        {
+            if (oldest.Flush is not null)
+            {
+                // Every job before this marker has left the queue: hand the marker to the loop as if it had read it.
+                _orphanFlushes.Enqueue(oldest.Flush);
+                Poke();
+                continue;
+            }
+
+            if (oldest.Completion is { } completion && !completion.TryClaim())
+            {
+                completion.ReleaseByBatcher();
+                continue;
+            }
+
+            if (_weigher is not null)
+            {
+                Interlocked.Add(ref _pendingWeight, newWeight - oldest.Weight);
+            }
+
+            Interlocked.Increment(ref _dropped);
+            var exception = new JobDroppedException(
+                $"The buffer of batcher '{_name}' was full ({_capacity} jobs): this job, the oldest queued, was dropped to make room (DropOldest).");
+            oldest.Completion?.TrySetException(exception);
+            oldest.Completion?.ReleaseByBatcher();
+            DeadLetter(oldest.Job, DeadLetterReason.Dropped, exception, oldest.Attempts);
+            return true;
+        }
+
+        return false;
+    }
+
+    private async ValueTask WaitForSpaceAsync(long weight, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_spaceLock)
+            {
+                ThrowIfClosed();
+                _spaceWaiters.Enqueue(waiter);
+                Interlocked.Increment(ref _spaceWaiterCount);
+            }
+
+            // Checked again after announcing the wait: a release that came in between has either been seen here or sees us.
+            if (TryReserve(weight))
+            {
+                waiter.TrySetResult();
+                return;
+            }
+
+            using (cancellationToken.UnsafeRegister(static (s, t) => ((TaskCompletionSource)s!).TrySetCanceled(t), waiter))
+            {
+                await waiter.Task.ConfigureAwait(false);
+            }
+
+            if (TryReserve(weight))
+            {
+                return;
+            }
+        }
+    }
+
+    private void WakeSpaceWaiters(int count)
+    {
+        lock (_spaceLock)
+        {
+            while (count > 0 && _spaceWaiters.TryDequeue(out TaskCompletionSource? waiter))
+            {
+                Interlocked.Decrement(ref _spaceWaiterCount);
+                if (waiter.TrySetResult())
+                {
+                    count--;
+                }
+            }
+        }
+    }
+
+    private void FailSpaceWaiters()
+    {
+        lock (_spaceLock)
+        {
+            while (_spaceWaiters.TryDequeue(out TaskCompletionSource? waiter))
+            {
+                Interlocked.Decrement(ref _spaceWaiterCount);
+                if (waiter.TrySetException(new BatcherStoppedException($"The batcher '{_name}' began stopping while this add waited for space: the job was refused.")))
+                {
+                    Interlocked.Increment(ref _rejected);
+                }
+            }
+        }
+    }
+
+    [Conditional("DEBUG")]
+    private void AssertReservationsBalanced() =>
+        Debug.Assert(Volatile.Read(ref _pending) >= 0, "More reservations released than taken.");
+}

@@ -1,0 +1,393 @@
+using Tinybatch.Internal;
+
+namespace Tinybatch;
+
+/// <summary>
+/// The dispatch loop. It alone owns the queue's consumer side, the "carry" (the first job of the next batch) and the
+/// list of outstanding batches, so none of them needs a lock. It never runs user code: handlers run on the thread
+/// pool, and every completion it sets continues asynchronously.
+/// </summary>
+public sealed partial class Batcher<TJob, TResult>
+{
+    private readonly AsyncSignal _signal = new();
+    private readonly ITimer _timer;
+    private readonly ObjectPool<Batch<TJob, TResult>> _batchPool;
+    private readonly List<Batch<TJob, TResult>> _outstanding = [];
+    private readonly List<FlushWaiter> _flushWaiters = [];
+    private JobEntry<TJob, TResult> _carry;
+    private bool _hasCarry;
+    private long _lastBatchId;
+    private long _forceThroughBatchId;
+    private long _timerDue = long.MaxValue;
+    private int _timerFired;
+    private int _sleeping;
+    private int _wakeRequested;
+    private long _wakeThreshold = 1;
+    private TaskCompletionSource? _idleWaiter;
+
+    /// <summary>Test hook: completes when the loop next goes to sleep with no batch in flight.</summary>
+    internal Task WhenIdleAsync()
+    {
+        var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _idleWaiter, waiter);
+        Poke();
+        return waiter.Task;
+    }
+
+    /// <summary>Asks the loop to look again: something other than a plain add happened.</summary>
+    private void Poke()
+    {
+        Interlocked.Exchange(ref _wakeRequested, 1);
+        Wake();
+    }
+
+    private void Wake()
+    {
+        if (Volatile.Read(ref _sleeping) != 0 && Interlocked.Exchange(ref _sleeping, 0) != 0)
+        {
+            _signal.Set();
+        }
+    }
+
+    private void OnTimer()
+    {
+        Interlocked.Exchange(ref _timerFired, 1);
+        Poke();
+    }
+
+    private async Task RunLoopAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                Interlocked.Exchange(ref _wakeRequested, 0);
+                if (Interlocked.Exchange(ref _timerFired, 0) != 0)
+                {
+                    _timerDue = long.MaxValue;
+                }
+
+                CollectFinishedBatches();
+                if (Volatile.Read(ref _abandonRequested) != 0)
+                {
+                    AbandonAll();
+                }
+
+                if (TryDispatch())
+                {
+                    continue;
+                }
+
+                if (Volatile.Read(ref _state) >= StateStopping && IsDrained())
+                {
+                    break;
+                }
+
+                ArmTimer();
+                if (PrepareToSleep())
+                {
+                    await _signal.WaitAsync().ConfigureAwait(false);
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            // A defect in the loop itself. Nothing may be left hanging: fail whatever is left, visibly.
+            Interlocked.Exchange(ref _state, StateStopping);
+            Interlocked.Exchange(ref _abandonRequested, 1);
+            try
+            {
+                AbandonAll(new BatcherStoppedException($"The dispatch loop of batcher '{_name}' failed: {ex.Message}", ex));
+            }
+            catch (Exception inner) when (inner is not OutOfMemoryException)
+            {
+                _stopped.TrySetException(new AggregateException(ex, inner));
+            }
+        }
+
+        FinishStop();
+    }
+
+    private bool SlotFree => Volatile.Read(ref _inFlightBatches) < _maxConcurrentBatches;
+
+    /// <summary>Publishes what should wake the loop, then checks once more that nothing already has.</summary>
+    private bool PrepareToSleep()
+    {
+        long threshold = !_hasCarry ? 1 : SlotFree ? _maxBatchSize : long.MaxValue;
+        Volatile.Write(ref _wakeThreshold, threshold);
+        Interlocked.Exchange(ref _sleeping, 1);
+
+        bool work = Volatile.Read(ref _wakeRequested) != 0
+            || (!_hasCarry && !_queue.IsEmpty)
+            || (_hasCarry && SlotFree
+                && (Volatile.Read(ref _pending) >= _maxBatchSize
+                    || (_weigher is not null && Volatile.Read(ref _pendingWeight) >= _maxBatchWeight)));
+        if (work && Interlocked.Exchange(ref _sleeping, 0) != 0)
+        {
+            return false;
+        }
+
+        // Either nothing is left to do, or a waker took the sleeping flag and will set the signal.
+        if (Volatile.Read(ref _inFlightBatches) == 0 && Interlocked.Exchange(ref _idleWaiter, null) is { } idle)
+        {
+            idle.TrySetResult();
+        }
+
+        return true;
+    }
+
+    private bool TryDispatch()
+    {
+        if (!_hasCarry && !TakeHead())
+        {
+            return false;
+        }
+
+        if (!SlotFree || !IsDue())
+        {
+            return false;
+        }
+
+        DispatchBatch();
+        return true;
+    }
+
+    /// <summary>Moves the oldest live job into the carry, consuming flush markers and cancelled jobs before it.</summary>
+    private bool TakeHead()
+    {
+        while (_queue.TryDequeue(out JobEntry<TJob, TResult> entry))
+        {
+            if (entry.Flush is not null)
+            {
+                Interlocked.Decrement(ref _flushRequests);
+                RegisterFlush(entry.Flush, _lastBatchId);
+                continue;
+            }
+
+            if (entry.Completion is { IsCanceled: true } canceled)
+            {
+                canceled.ReleaseByBatcher();
+                continue;
+            }
+
+            _carry = entry;
+            _hasCarry = true;
+            return true;
+        }
+
+        return false;
+    }
+
+    private bool IsDue()
+    {
+        if (_lastBatchId < _forceThroughBatchId
+            || Volatile.Read(ref _flushRequests) > 0
+            || Volatile.Read(ref _state) >= StateStopping
+            || Volatile.Read(ref _pending) >= _maxBatchSize
+            || (_weigher is not null && Volatile.Read(ref _pendingWeight) >= _maxBatchWeight)
+            || (_mode == BatchingMode.Adaptive && Volatile.Read(ref _inFlightBatches) == 0)
+            || _maxBatchDelay == TimeSpan.Zero)
+        {
+            return true;
+        }
+
+        return _maxBatchDelay != Timeout.InfiniteTimeSpan && _time.GetElapsedTime(_carry.Timestamp) >= _maxBatchDelay;
+    }
+
+    /// <summary>Arms the delay timer for the carry's deadline, when only time can make the next batch due.</summary>
+    private void ArmTimer()
+    {
+        if (!_hasCarry || !SlotFree || _maxBatchDelay <= TimeSpan.Zero)
+        {
+            return;
+        }
+
+        long due = _carry.Timestamp + (long)(_maxBatchDelay.Ticks * (double)_time.TimestampFrequency / TimeSpan.TicksPerSecond);
+        if (due == _timerDue)
+        {
+            return;
+        }
+
+        TimeSpan remaining = _maxBatchDelay - _time.GetElapsedTime(_carry.Timestamp);
+
+        // Timers count whole milliseconds: round up so the timer never fires before the deadline.
+        long ms = Math.Max(0, (remaining.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond);
+        _timerDue = due;
+        _timer.Change(TimeSpan.FromMilliseconds(ms), Timeout.InfiniteTimeSpan);
+    }
+
+    private void DispatchBatch()
+    {
+        Batch<TJob, TResult> batch = _batchPool.TryRent() ?? new Batch<TJob, TResult>(_maxBatchSize);
+        JobEntry<TJob, TResult>[] entries = batch.Entries;
+        long id = _lastBatchId + 1;
+        int count = 0;
+        long weight = _carry.Weight;
+        entries[count++] = _carry;
+        _hasCarry = false;
+        _carry = default;
+        FlushWaiter? marker = null;
+
+        while (count < _maxBatchSize && _queue.TryDequeue(out JobEntry<TJob, TResult> entry))
+        {
+            if (entry.Flush is not null)
+            {
+                // Jobs after a flush marker belong to later batches.
+                Interlocked.Decrement(ref _flushRequests);
+                marker = entry.Flush;
+                break;
+            }
+
+            if (entry.Completion is { IsCanceled: true } canceled)
+            {
+                canceled.ReleaseByBatcher();
+                continue;
+            }
+
+            if (_weigher is not null && weight + entry.Weight > _maxBatchWeight)
+            {
+                _carry = entry;
+                _hasCarry = true;
+                break;
+            }
+
+            weight += entry.Weight;
+            entries[count++] = entry;
+        }
+
+        // Claim awaited jobs. One whose caller cancelled meanwhile has already given back its place: leave it out.
+        int kept = 0;
+        weight = 0;
+        for (int i = 0; i < count; i++)
+        {
+            JobEntry<TJob, TResult> entry = entries[i];
+            if (entry.Completion is { } completion && !completion.TryClaim())
+            {
+                completion.ReleaseByBatcher();
+                continue;
+            }
+
+            entry.Attempts++;
+            weight += entry.Weight;
+            entries[kept++] = entry;
+        }
+
+        Array.Clear(entries, kept, count - kept);
+        if (kept == 0)
+        {
+            _batchPool.Return(batch);
+            if (marker is not null)
+            {
+                RegisterFlush(marker, _lastBatchId);
+            }
+
+            return;
+        }
+
+        _lastBatchId = id;
+        batch.Id = id;
+        batch.Size = kept;
+        batch.Weight = weight;
+        batch.DispatchTimestamp = _time.GetTimestamp();
+        if (marker is not null)
+        {
+            RegisterFlush(marker, id);
+        }
+
+        _outstanding.Add(batch);
+        Interlocked.Add(ref _inFlightJobs, kept);
+        Interlocked.Increment(ref _inFlightBatches);
+        Interlocked.Increment(ref _batches);
+        ReleaseReservation(kept, _weigher is null ? 0 : weight);
+        _telemetry.RecordDispatch(this, batch, _time);
+        batch.WorkItem ??= new BatchWorkItem(this, batch);
+        ThreadPool.UnsafeQueueUserWorkItem(batch.WorkItem, preferLocal: false);
+    }
+
+    private void RegisterFlush(FlushWaiter waiter, long waitForBatchId)
+    {
+        waiter.WaitForBatchId = waitForBatchId;
+        _forceThroughBatchId = Math.Max(_forceThroughBatchId, waitForBatchId);
+        _flushWaiters.Add(waiter);
+    }
+
+    /// <summary>Takes back finished batches, releases their slots' bookkeeping and completes the flushes they unblock.</summary>
+    private void CollectFinishedBatches()
+    {
+        while (_finished.TryDequeue(out Batch<TJob, TResult>? batch))
+        {
+            _outstanding.Remove(batch);
+            if (!batch.Abandoned)
+            {
+                batch.Reset();
+                _batchPool.Return(batch);
+            }
+        }
+
+        while (_orphanFlushes.TryDequeue(out FlushWaiter? orphan))
+        {
+            Interlocked.Decrement(ref _flushRequests);
+            RegisterFlush(orphan, _hasCarry ? _lastBatchId + 1 : _lastBatchId);
+        }
+
+        if (_flushWaiters.Count == 0)
+        {
+            return;
+        }
+
+        // Every job before a registered marker has left the queue; it is done once its batch is done.
+        long doneThrough = _outstanding.Count > 0 ? _outstanding[0].Id - 1 : _hasCarry ? _lastBatchId : long.MaxValue;
+        for (int i = _flushWaiters.Count - 1; i >= 0; i--)
+        {
+            if (_flushWaiters[i].WaitForBatchId <= doneThrough)
+            {
+                _flushWaiters[i].Completion.TrySetResult();
+                _flushWaiters.RemoveAt(i);
+            }
+        }
+    }
+
+    private bool IsDrained() =>
+        !_hasCarry
+        && _outstanding.Count == 0
+        && Volatile.Read(ref _pending) <= 0
+        && Volatile.Read(ref _retryWaiting) == 0
+        && _queue.IsEmpty
+        && _finished.IsEmpty;
+
+    private void FinishStop()
+    {
+        Interlocked.Exchange(ref _state, StateStopped);
+        _timer.Dispose();
+        FailSpaceWaiters();
+
+        // Flushes that raced with the end: every job before them has an outcome now.
+        while (_queue.TryDequeue(out JobEntry<TJob, TResult> entry))
+        {
+            entry.Flush?.Completion.TrySetResult();
+            entry.Completion?.ReleaseByBatcher();
+        }
+
+        while (_orphanFlushes.TryDequeue(out FlushWaiter? orphan))
+        {
+            orphan.Completion.TrySetResult();
+        }
+
+        foreach (FlushWaiter waiter in _flushWaiters)
+        {
+            waiter.Completion.TrySetResult();
+        }
+
+        _flushWaiters.Clear();
+        Interlocked.Exchange(ref _idleWaiter, null)?.TrySetResult();
+        _telemetry.Unregister(this);
+        _lifetimeRegistration.Dispose();
+        _stopped.TrySetResult();
+    }
+
+    /// <summary>The thread-pool work item that runs one batch; pooled with its batch.</summary>
+    internal sealed class BatchWorkItem(Batcher<TJob, TResult> owner, Batch<TJob, TResult> batch) : IThreadPoolWorkItem
+    {
+        public void Execute() => owner.RunBatch(batch);
+    }
+}

@@ -1,0 +1,321 @@
+using System.Runtime.CompilerServices;
+using Tinybatch.Internal;
+
+namespace Tinybatch;
+
+/// <summary>Running a batch on the thread pool and turning what its handler reported into each job's outcome.</summary>
+public sealed partial class Batcher<TJob, TResult>
+{
+    private readonly object _retryLock = new();
+    private readonly HashSet<DelayedRetry> _delayedRetries = [];
+
+    private void RunBatch(Batch<TJob, TResult> batch)
+    {
+        batch.Activity = BatcherTelemetry.StartBatchActivity(this, batch);
+        CancellationToken token = _handlerCts.Token;
+        if (_handlerTimeout != Timeout.InfiniteTimeSpan)
+        {
+            var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+            batch.TimeoutSource = timeout;
+            token = timeout.Token;
+            batch.TimeoutTimer = _time.CreateTimer(
+                static s => ((TimeoutWatch)s!).Expire(), new TimeoutWatch(this, batch, batch.Id), _handlerTimeout, Timeout.InfiniteTimeSpan);
+        }
+
+        ValueTask pending;
+        try
+        {
+            pending = _handler(batch, token);
+        }
+        catch (Exception ex)
+        {
+            Complete(batch, ex);
+            return;
+        }
+
+        if (pending.IsCompleted)
+        {
+            Exception? failure = null;
+            try
+            {
+                pending.GetAwaiter().GetResult();
+            }
+            catch (Exception ex)
+            {
+                failure = ex;
+            }
+
+            Complete(batch, failure);
+            return;
+        }
+
+        // Nobody awaits it: it catches everything and hands the outcome to Complete. Pooled, so a slow batch allocates nothing.
+#pragma warning disable CA2012
+        _ = AwaitHandlerAsync(pending, batch);
+#pragma warning restore CA2012
+    }
+
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask AwaitHandlerAsync(ValueTask pending, Batch<TJob, TResult> batch)
+    {
+        Exception? failure = null;
+        try
+        {
+            await pending.ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            failure = ex;
+        }
+
+        Complete(batch, failure);
+    }
+
+    /// <summary>The handler returned (or threw): apply what it reported, unless the batch was abandoned first.</summary>
+    private void Complete(Batch<TJob, TResult> batch, Exception? handlerException)
+    {
+        if (Interlocked.CompareExchange(ref batch.Finalized, 1, 0) != 0)
+        {
+            return;
+        }
+
+        batch.TimeoutTimer?.Dispose();
+        batch.TimeoutSource?.Dispose();
+        batch.HandlerException = handlerException;
+        ApplyOutcomes(batch, handlerException, forced: null, DeadLetterReason.Failed);
+        Retire(batch);
+    }
+
+    /// <summary>
+    /// Gives up on a batch whose handler has not returned (stop deadline or handler timeout): every job fails with
+    /// <paramref name="exception"/> now. The batch is never pooled again, since the handler may still hold it.
+    /// </summary>
+    private void Abandon(Batch<TJob, TResult> batch, Exception exception, DeadLetterReason reason)
+    {
+        if (Interlocked.CompareExchange(ref batch.Finalized, 1, 0) != 0)
+        {
+            return;
+        }
+
+        batch.Abandoned = true;
+        batch.HandlerException = exception;
+        try
+        {
+            batch.TimeoutSource?.Cancel();
+        }
+        catch (AggregateException)
+        {
+            // Exceptions of the handler's own token callbacks are the handler's; the batch is failed either way.
+        }
+
+        ApplyOutcomes(batch, exception, exception, reason);
+        Retire(batch);
+    }
+
+    private void ApplyOutcomes(Batch<TJob, TResult> batch, Exception? handlerException, Exception? forced, DeadLetterReason forcedReason)
+    {
+        long succeeded = 0;
+        long failed = 0;
+        bool retryBatch = handlerException is not null && forced is null && _retry is { RetryFailedBatches: true };
+        for (int i = 0; i < batch.Size; i++)
+        {
+            ref JobEntry<TJob, TResult> entry = ref batch.Entries[i];
+            JobStatus status = forced is null ? batch.Statuses[i] : JobStatus.Failed;
+            Exception? exception = forced ?? batch.Exceptions[i];
+            DeadLetterReason reason = forced is null ? DeadLetterReason.Failed : forcedReason;
+            if (status == JobStatus.Pending)
+            {
+                status = retryBatch ? JobStatus.Retry : JobStatus.Failed;
+                exception = handlerException ?? new InvalidOperationException(
+                    $"The handler of batch {batch.Id} (batcher '{_name}') returned without an outcome for job {i}.");
+            }
+
+            if (status == JobStatus.Retry)
+            {
+                if (entry.Attempts < _maxAttempts && Volatile.Read(ref _abandonRequested) == 0)
+                {
+                    batch.Statuses[i] = JobStatus.Retry;
+                    batch.Exceptions[i] = exception;
+                    ScheduleRetry(entry, exception);
+                    continue;
+                }
+
+                status = JobStatus.Failed;
+                reason = DeadLetterReason.RetriesExhausted;
+                exception ??= new InvalidOperationException(
+                    $"The job was retried {entry.Attempts} times by batcher '{_name}' without succeeding.");
+            }
+
+            batch.Statuses[i] = status;
+            batch.Exceptions[i] = exception;
+            if (status == JobStatus.Succeeded)
+            {
+                succeeded++;
+                entry.Completion?.TrySetResult(batch.Results[i]!);
+            }
+            else
+            {
+                failed++;
+                entry.Completion?.TrySetException(exception!);
+                DeadLetter(entry.Job, reason, exception!, entry.Attempts);
+            }
+
+            entry.Completion?.ReleaseByBatcher();
+        }
+
+        Interlocked.Add(ref _succeeded, succeeded);
+        Interlocked.Add(ref _failed, failed);
+        if (_onBatchCompleted is not null)
+        {
+            try
+            {
+                _onBatchCompleted(batch);
+            }
+            catch (Exception)
+            {
+                Interlocked.Increment(ref _callbackFailures);
+            }
+        }
+    }
+
+    /// <summary>Hands a finished batch back to the loop and frees its slot.</summary>
+    private void Retire(Batch<TJob, TResult> batch)
+    {
+        _telemetry.RecordCompletion(this, batch, _time);
+        batch.Activity?.Dispose();
+        Interlocked.Add(ref _inFlightJobs, -batch.Size);
+        _finished.Enqueue(batch);
+        Interlocked.Decrement(ref _inFlightBatches);
+        Poke();
+    }
+
+    private void ScheduleRetry(JobEntry<TJob, TResult> entry, Exception? reason)
+    {
+        Interlocked.Increment(ref _retried);
+        TimeSpan delay = TimeSpan.Zero;
+        if (_retry is not null)
+        {
+            try
+            {
+                delay = _retry.GetDelay(entry.Attempts + 1, reason);
+            }
+            catch (Exception)
+            {
+                Interlocked.Increment(ref _callbackFailures);
+            }
+        }
+
+        if (delay <= TimeSpan.Zero)
+        {
+            Requeue(entry);
+            return;
+        }
+
+        Interlocked.Increment(ref _retryWaiting);
+        var retry = new DelayedRetry(this, entry);
+        lock (_retryLock)
+        {
+            _delayedRetries.Add(retry);
+        }
+
+        retry.Arm(_time, delay);
+    }
+
+    private void Requeue(JobEntry<TJob, TResult> entry)
+    {
+        entry.Completion?.Requeue();
+        entry.Timestamp = _time.GetTimestamp();
+        Interlocked.Increment(ref _pending);
+        if (_weigher is not null)
+        {
+            Interlocked.Add(ref _pendingWeight, entry.Weight);
+        }
+
+        _queue.Enqueue(entry);
+        Poke();
+    }
+
+    private void OnRetryDue(DelayedRetry retry)
+    {
+        lock (_retryLock)
+        {
+            if (!_delayedRetries.Remove(retry))
+            {
+                return;
+            }
+        }
+
+        // Counted as pending before it stops counting as waiting, so a drain never sees it nowhere.
+        Requeue(retry.Entry);
+        Interlocked.Decrement(ref _retryWaiting);
+        Poke();
+    }
+
+    private void DeadLetter(TJob job, DeadLetterReason reason, Exception exception, int attempts)
+    {
+        if (_onDeadLetter is null)
+        {
+            return;
+        }
+
+        try
+        {
+            _onDeadLetter(new DeadLetter<TJob>(job, reason, exception, attempts));
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref _callbackFailures);
+        }
+    }
+
+    /// <summary>Fails a queued job that will never be dispatched; false if its caller had cancelled it already.</summary>
+    private bool FailQueued(JobEntry<TJob, TResult> entry, Exception exception, DeadLetterReason reason)
+    {
+        if (entry.Completion is { } completion && !completion.TryClaim())
+        {
+            completion.ReleaseByBatcher();
+            return false;
+        }
+
+        Interlocked.Increment(ref _failed);
+        entry.Completion?.TrySetException(exception);
+        entry.Completion?.ReleaseByBatcher();
+        DeadLetter(entry.Job, reason, exception, entry.Attempts);
+        return true;
+    }
+
+    /// <summary>Fails a batch whose handler outlives <see cref="BatcherOptions.HandlerTimeout"/>.</summary>
+    private sealed class TimeoutWatch(Batcher<TJob, TResult> owner, Batch<TJob, TResult> batch, long batchId)
+    {
+        public void Expire()
+        {
+            // The batch object is pooled: act only if it still holds the dispatch this watch was set for.
+            if (batch.Id == batchId)
+            {
+                owner.Abandon(
+                    batch,
+                    new TimeoutException($"The handler of batch {batchId} (batcher '{owner._name}') did not finish within {owner._handlerTimeout}."),
+                    DeadLetterReason.TimedOut);
+            }
+        }
+    }
+
+    /// <summary>A job waiting out its retry delay.</summary>
+    private sealed class DelayedRetry(Batcher<TJob, TResult> owner, JobEntry<TJob, TResult> entry)
+    {
+        private ITimer? _timer;
+
+        public JobEntry<TJob, TResult> Entry { get; } = entry;
+
+        public void Arm(TimeProvider time, TimeSpan delay) =>
+            _timer = time.CreateTimer(static s => ((DelayedRetry)s!).Fire(), this, delay, Timeout.InfiniteTimeSpan);
+
+        public void Cancel() => _timer?.Dispose();
+
+        private void Fire()
+        {
+            _timer?.Dispose();
+            owner.OnRetryDue(this);
+        }
+    }
+}

@@ -1,0 +1,48 @@
+namespace Tinybatch;
+
+/// <summary>
+/// The settings of a <see cref="Batcher{TJob, TResult}"/>: the bindable settings of <see cref="BatcherOptions"/>
+/// plus the callbacks that depend on the job and result types.
+/// </summary>
+/// <typeparam name="TJob">The job type.</typeparam>
+/// <typeparam name="TResult">The result type.</typeparam>
+public sealed class BatcherOptions<TJob, TResult> : BatcherOptions
+{
+    /// <summary>
+    /// Gets or sets the weight of a job (for example, the bytes of a serialized event), used with
+    /// <see cref="BatcherOptions.MaxBatchWeight"/>. It runs on the producer's thread, once per add.
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: every job weighs 1.</value>
+    public Func<TJob, long>? Weigher { get; set; }
+
+    /// <summary>
+    /// Gets or sets a callback that receives every finished batch: its jobs with their outcomes, or the exception
+    /// its handler threw. It runs on the thread that finished the batch, one call per batch, before the batch's slot
+    /// is given back. The batch is only valid during the call: copy what you keep. An exception it throws is caught and
+    /// counted in <see cref="BatcherCounters.CallbackFailures"/>; it affects neither the batcher nor any job's result.
+    /// </summary>
+    public Action<Batch<TJob, TResult>>? OnBatchCompleted { get; set; }
+
+    /// <summary>
+    /// Gets or sets a callback that receives every job that ended without success other than through its caller's
+    /// cancellation: failed, retries exhausted, rejected, dropped or abandoned at stop. It runs on the thread that
+    /// decided the outcome (a producer for rejections and drops, the batch's thread otherwise). An exception it throws
+    /// is caught and counted in <see cref="BatcherCounters.CallbackFailures"/>.
+    /// </summary>
+    public Action<DeadLetter<TJob>>? OnDeadLetter { get; set; }
+
+    /// <summary>Gets or sets the retry policy for jobs the handler marks for retry, or for failed batches.</summary>
+    /// <value>The default is <see langword="null"/>: a job marked for retry is retried up to 3 attempts in all, with no delay.</value>
+    public RetryPolicy? Retry { get; set; }
+
+    /// <summary>Copies every setting of this object into <paramref name="target"/>.</summary>
+    /// <param name="target">The options to overwrite.</param>
+    public void CopyTo(BatcherOptions<TJob, TResult> target)
+    {
+        base.CopyTo(target);
+        target.Weigher = Weigher;
+        target.OnBatchCompleted = OnBatchCompleted;
+        target.OnDeadLetter = OnDeadLetter;
+        target.Retry = Retry;
+    }
+}

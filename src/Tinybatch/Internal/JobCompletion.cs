@@ -1,0 +1,163 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Threading.Tasks.Sources;
+
+namespace Tinybatch.Internal;
+
+/// <summary>
+/// The pooled, versioned completion behind <see cref="Batcher{TJob, TResult}.AddAndWaitAsync"/>: one per awaited job,
+/// reused once both owners (the caller and the batcher) have let go of it.
+/// </summary>
+/// <remarks>
+/// Continuations run asynchronously, so a caller's code never runs on the batcher's threads. The completion is set
+/// exactly once (<see cref="_completed"/>), whoever comes first: the batch, a drop, a stop, or the caller's token.
+/// </remarks>
+internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>
+{
+    private const int Queued = 0;
+    private const int Dispatched = 1;
+    private const int Canceled = 2;
+
+    private static readonly Action<object?> s_onCanceled = static s => ((JobCompletion<TJob, TResult>)s!).OnCanceled();
+
+    private readonly CompletionPool _pool;
+    private ManualResetValueTaskSourceCore<TResult> _core = new() { RunContinuationsAsynchronously = true };
+    private CancellationTokenRegistration _registration;
+    private CancellationToken _token;
+    private int _state;
+    private int _completed;
+    private int _owners;
+
+    private JobCompletion(CompletionPool pool) => _pool = pool;
+
+    /// <summary>The batcher that owns the job; told when the caller cancels while the job is queued.</summary>
+    public Batcher<TJob, TResult>? Owner { get; private set; }
+
+    /// <summary>The job's weight, given back to the batcher's pending weight if the caller cancels.</summary>
+    public long Weight { get; private set; }
+
+    /// <summary>Whether the caller cancelled while the job was queued: the job is then skipped.</summary>
+    public bool IsCanceled => Volatile.Read(ref _state) == Canceled;
+
+    public static JobCompletion<TJob, TResult> Rent(CompletionPool pool, Batcher<TJob, TResult> owner, long weight)
+    {
+        JobCompletion<TJob, TResult> c = pool.TryRent() ?? new JobCompletion<TJob, TResult>(pool);
+        c.Owner = owner;
+        c.Weight = weight;
+        c._state = Queued;
+        c._completed = 0;
+        c._owners = 2;
+        return c;
+    }
+
+    /// <summary>Registers the caller's token and returns the caller's view of the job.</summary>
+    public ValueTask<TResult> Arm(CancellationToken cancellationToken)
+    {
+        var task = new ValueTask<TResult>(this, _core.Version);
+        if (cancellationToken.CanBeCanceled)
+        {
+            _token = cancellationToken;
+            _registration = cancellationToken.UnsafeRegister(s_onCanceled, this);
+        }
+
+        return task;
+    }
+
+    /// <summary>Claims the job for a batch (or a drop); false when its caller cancelled it first.</summary>
+    public bool TryClaim() => Interlocked.CompareExchange(ref _state, Dispatched, Queued) != Canceled;
+
+    /// <summary>Makes a claimed job cancellable again, when it goes back into the queue for a retry.</summary>
+    public void Requeue() => Interlocked.CompareExchange(ref _state, Queued, Dispatched);
+
+    public void TrySetResult(TResult result)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) == 0)
+        {
+            _core.SetResult(result);
+        }
+    }
+
+    public void TrySetException(Exception exception)
+    {
+        if (Interlocked.Exchange(ref _completed, 1) == 0)
+        {
+            _core.SetException(exception);
+        }
+    }
+
+    /// <summary>The batcher lets go of the job: it has an outcome, or it was skipped after a cancellation.</summary>
+    public void ReleaseByBatcher() => Release();
+
+    public TResult GetResult(short token)
+    {
+        try
+        {
+            return _core.GetResult(token);
+        }
+        finally
+        {
+            // Dispose waits for a cancellation callback that is running, so the object cannot be reused under it.
+            _registration.Dispose();
+            Release();
+        }
+    }
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        _core.OnCompleted(continuation, state, token, flags);
+
+    private void OnCanceled()
+    {
+        if (Interlocked.CompareExchange(ref _state, Canceled, Queued) == Queued)
+        {
+            Owner!.OnQueuedJobCanceled(Weight);
+        }
+
+        TrySetException(new OperationCanceledException(_token));
+    }
+
+    private void Release()
+    {
+        int owners = Interlocked.Decrement(ref _owners);
+        Debug.Assert(owners >= 0, "A job completion was released more than twice.");
+        if (owners == 0)
+        {
+            _core.Reset();
+            _registration = default;
+            _token = default;
+            Owner = null;
+            _pool.Return(this);
+        }
+    }
+
+    /// <summary>A bounded pool of completions, one per batcher.</summary>
+    internal sealed class CompletionPool(int maxSize)
+    {
+        private readonly ConcurrentQueue<JobCompletion<TJob, TResult>> _items = new();
+        private int _count;
+
+        public JobCompletion<TJob, TResult>? TryRent()
+        {
+            if (_items.TryDequeue(out JobCompletion<TJob, TResult>? item))
+            {
+                Interlocked.Decrement(ref _count);
+                return item;
+            }
+
+            return null;
+        }
+
+        public void Return(JobCompletion<TJob, TResult> item)
+        {
+            if (Interlocked.Increment(ref _count) <= maxSize)
+            {
+                _items.Enqueue(item);
+            }
+            else
+            {
+                Interlocked.Decrement(ref _count);
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+namespace Tinybatch;
+
+/// <summary>
+/// How jobs are retried: how many attempts a job gets in all, whether a batch whose handler threw is retried, and
+/// how long a job waits before it re-enters the queue. Retried jobs go into a later batch.
+/// </summary>
+/// <remarks>
+/// Override <see cref="GetDelay"/> for custom backoff, or use the Polly adapter (<c>Tinybatch.Polly</c>) to take
+/// the delays from a Polly retry strategy. Jobs waiting for a retry still count as pending for flush and stop.
+/// </remarks>
+public class RetryPolicy
+{
+    /// <summary>Gets or sets how many attempts a job gets in all, the first included.</summary>
+    /// <value>At least 1. The default is 3.</value>
+    public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>
+    /// Gets or sets a value indicating whether the jobs of a batch whose handler threw are retried (up to
+    /// <see cref="MaxAttempts"/>) rather than failed at once.
+    /// </summary>
+    /// <value>The default is <see langword="false"/>.</value>
+    public bool RetryFailedBatches { get; set; }
+
+    /// <summary>Gets or sets the fixed delay before a retried job re-enters the queue.</summary>
+    /// <value>The default is <see cref="TimeSpan.Zero"/>.</value>
+    public TimeSpan Delay { get; set; } = TimeSpan.Zero;
+
+    /// <summary>Returns the delay before the given attempt of a job re-enters the queue.</summary>
+    /// <param name="nextAttempt">The attempt about to be made: 2 for the first retry.</param>
+    /// <param name="reason">Why the previous attempt did not succeed, if known.</param>
+    /// <returns>The delay; zero or negative re-queues the job at once.</returns>
+    public virtual TimeSpan GetDelay(int nextAttempt, Exception? reason) => Delay;
+
+    internal void Validate()
+    {
+        if (MaxAttempts < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, $"{nameof(RetryPolicy)}.{nameof(MaxAttempts)} must be at least 1.");
+        }
+    }
+}
