@@ -208,8 +208,9 @@ public sealed partial class Batcher<TJob, TResult>
             Timestamp = _time.GetTimestamp(),
             Link = BatcherTelemetry.CaptureLink(),
         };
-        _queue.Enqueue(entry);
+        // Counted before it can be processed, so a snapshot never shows more outcomes than acceptances.
         Interlocked.Increment(ref _accepted);
+        _queue.Enqueue(entry);
         WakeForNewJob();
     }
 

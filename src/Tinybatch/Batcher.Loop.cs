@@ -309,6 +309,9 @@ public sealed partial class Batcher<TJob, TResult>
         waiter.WaitForBatchId = waitForBatchId;
         _forceThroughBatchId = Math.Max(_forceThroughBatchId, waitForBatchId);
         _flushWaiters.Add(waiter);
+
+        // Look again before sleeping: the flush may already be complete.
+        Interlocked.Exchange(ref _wakeRequested, 1);
     }
 
     /// <summary>Takes back finished batches, releases their slots' bookkeeping and completes the flushes they unblock.</summary>

@@ -1,0 +1,63 @@
+using System.Runtime.CompilerServices;
+using System.Text.RegularExpressions;
+
+namespace Tinybatch.Tests.Docs;
+
+/// <summary>
+/// Keeps the README honest: every C# block preceded by <c>&lt;!-- snippet: path#region --&gt;</c> must equal the region
+/// between <c>// &lt;region&gt;</c> and <c>// &lt;/region&gt;</c> of that file, which the build compiles.
+/// </summary>
+public partial class ReadmeSnippetTests
+{
+    public static TheoryData<string, string> Snippets()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (Match match in SnippetMarker().Matches(Read("README.md")))
+        {
+            data.Add(match.Groups["path"].Value, match.Groups["region"].Value);
+        }
+
+        return data;
+    }
+
+    [Fact]
+    public void Readme_HasSnippetMarkers_ForItsCSharpBlocks()
+    {
+        string readme = Read("README.md");
+        int blocks = Regex.Count(readme, "^```csharp", RegexOptions.Multiline);
+        int marked = SnippetMarker().Count(readme);
+        Assert.True(marked >= 3, $"README.md has only {marked} snippet markers.");
+        Assert.Equal(blocks, marked);
+    }
+
+    [Theory]
+    [MemberData(nameof(Snippets))]
+    public void ReadmeSnippet_MatchesCompiledSource(string path, string region)
+    {
+        string readme = Read("README.md");
+        Match marker = Regex.Match(readme, $@"<!-- snippet: {Regex.Escape(path)}#{Regex.Escape(region)} -->\r?\n```csharp\r?\n(?<code>.*?)\r?\n```", RegexOptions.Singleline);
+        Assert.True(marker.Success, $"No code block after the marker for {path}#{region}.");
+
+        Match source = Regex.Match(Read(path), $@"// <{Regex.Escape(region)}>\r?\n(?<code>.*?)\r?\n[ \t]*// </{Regex.Escape(region)}>", RegexOptions.Singleline);
+        Assert.True(source.Success, $"No region '{region}' in {path}.");
+        Assert.Equal(Normalize(source.Groups["code"].Value), Normalize(marker.Groups["code"].Value));
+    }
+
+    private static string Normalize(string code) => string.Join('\n', code.Replace("\r", "").Split('\n').Select(l => l.TrimEnd()));
+
+    private static string Read(string relativePath) => File.ReadAllText(Path.Combine(RepoRoot(), relativePath));
+
+    private static string RepoRoot([CallerFilePath] string thisFile = "")
+    {
+        string? dir = Path.GetDirectoryName(thisFile);
+        while (dir is not null && !File.Exists(Path.Combine(dir, "Tinybatch.sln")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        return dir ?? throw new InvalidOperationException("The repository root (Tinybatch.sln) was not found above " + thisFile);
+    }
+
+    [GeneratedRegex(@"<!-- snippet: (?<path>[^#\s]+)#(?<region>[\w-]+) -->")]
+    private static partial Regex SnippetMarker();
+}
