@@ -8,7 +8,7 @@ build:
 
 ## vet: build with analyzers (warnings are errors) and check formatting
 vet:
-	dotnet build -c Release
+	dotnet build -c Release -p:StrictPublicApi=true
 	dotnet format --verify-no-changes
 
 ## test: all tests, with coverage collected

@@ -301,7 +301,10 @@ public sealed partial class Batcher<TJob, TResult>
         ReleaseReservation(kept, _weigher is null ? 0 : weight);
         _telemetry.RecordDispatch(this, batch, _time);
         batch.WorkItem ??= new BatchWorkItem(this, batch);
-        ThreadPool.UnsafeQueueUserWorkItem(batch.WorkItem, preferLocal: false);
+
+        // Local queue: when the loop next sleeps, this same thread runs the handler without waking another worker
+        // (idle workers still steal it when the loop stays busy).
+        ThreadPool.UnsafeQueueUserWorkItem(batch.WorkItem, preferLocal: true);
     }
 
     private void RegisterFlush(FlushWaiter waiter, long waitForBatchId)
