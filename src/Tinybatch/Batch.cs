@@ -1,5 +1,6 @@
 using System.Collections;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Tinybatch.Internal;
 
 namespace Tinybatch;
@@ -26,6 +27,9 @@ public sealed class Batch<TJob, TResult> : IReadOnlyList<TJob>
     internal long Weight;
     internal long DispatchTimestamp;
     internal Exception? HandlerException;
+
+    /// <summary>Whether any slot of <see cref="Exceptions"/> may be set, so <see cref="Reset"/> must clear it.</summary>
+    internal bool HasExceptions;
 
     /// <summary>0 while the handler owns the batch, 1 once its outcomes are applied (normally or by abandonment).</summary>
     internal int Finalized;
@@ -114,6 +118,7 @@ public sealed class Batch<TJob, TResult> : IReadOnlyList<TJob>
         ArgumentNullException.ThrowIfNull(exception);
         CheckUnset(index);
         Exceptions[index] = exception;
+        HasExceptions = true;
         Statuses[index] = JobStatus.Failed;
     }
 
@@ -129,6 +134,7 @@ public sealed class Batch<TJob, TResult> : IReadOnlyList<TJob>
     {
         CheckUnset(index);
         Exceptions[index] = reason;
+        HasExceptions = true;
         Statuses[index] = JobStatus.Retry;
     }
 
@@ -190,8 +196,17 @@ public sealed class Batch<TJob, TResult> : IReadOnlyList<TJob>
     {
         Array.Clear(Entries, 0, Size);
         Array.Clear(Statuses, 0, Size);
-        Array.Clear(Results, 0, Size);
-        Array.Clear(Exceptions, 0, Size);
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
+        {
+            Array.Clear(Results, 0, Size);
+        }
+
+        if (HasExceptions)
+        {
+            Array.Clear(Exceptions, 0, Size);
+            HasExceptions = false;
+        }
+
         Size = 0;
         Weight = 0;
         HandlerException = null;

@@ -24,6 +24,7 @@ public sealed partial class Batcher<TJob, TResult>
     /// <exception cref="JobTooHeavyException">The job weighs more than <see cref="BatcherOptions.MaxBatchWeight"/>.</exception>
     public bool TryAdd(TJob job)
     {
+        ThrowIfClosed();
         long weight = Weigh(job);
         if (TryReserve(weight))
         {
@@ -60,6 +61,7 @@ public sealed partial class Batcher<TJob, TResult>
             return ValueTask.FromCanceled(cancellationToken);
         }
 
+        ThrowIfClosed();
         long weight = Weigh(job);
         if (TryReserve(weight))
         {
@@ -91,6 +93,7 @@ public sealed partial class Batcher<TJob, TResult>
             return ValueTask.FromCanceled<TResult>(cancellationToken);
         }
 
+        ThrowIfClosed();
         long weight = Weigh(job);
         if (TryReserve(weight))
         {
@@ -141,7 +144,7 @@ public sealed partial class Batcher<TJob, TResult>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryReserve(long weight)
     {
-        long pending = Volatile.Read(ref _pending);
+        long pending = Volatile.Read(ref _pendingSlot.Value);
         while (true)
         {
             if (pending >= _capacity)
@@ -150,7 +153,7 @@ public sealed partial class Batcher<TJob, TResult>
                 return false;
             }
 
-            long seen = Interlocked.CompareExchange(ref _pending, pending + 1, pending);
+            long seen = Interlocked.CompareExchange(ref _pendingSlot.Value, pending + 1, pending);
             if (seen == pending)
             {
                 break;
@@ -177,7 +180,7 @@ public sealed partial class Batcher<TJob, TResult>
 
     private void ReleaseReservation(long count, long weight)
     {
-        Interlocked.Add(ref _pending, -count);
+        Interlocked.Add(ref _pendingSlot.Value, -count);
         if (_weigher is not null && weight != 0)
         {
             Interlocked.Add(ref _pendingWeight, -weight);
@@ -189,6 +192,10 @@ public sealed partial class Batcher<TJob, TResult>
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long Now() => _systemClock ? Stopwatch.GetTimestamp() : _time.GetTimestamp();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfClosed()
     {
         if (Volatile.Read(ref _state) >= StateStopping)
@@ -200,16 +207,24 @@ public sealed partial class Batcher<TJob, TResult>
 
     private void Enqueue(TJob job, long weight, JobCompletion<TJob, TResult>? completion)
     {
+        object? link = BatcherTelemetry.CaptureLink();
+        object? state = link;
+        if (completion is not null)
+        {
+            completion.Link = link;
+            state = completion;
+        }
+
         var entry = new JobEntry<TJob, TResult>
         {
             Job = job,
-            Completion = completion,
+            State = state,
             Weight = weight,
-            Timestamp = _time.GetTimestamp(),
-            Link = BatcherTelemetry.CaptureLink(),
+            Timestamp = _stampJobs || _telemetry.WaitTimeEnabled ? Now() : JobEntry<TJob, TResult>.NotStamped,
         };
+
         // Counted before it can be processed, so a snapshot never shows more outcomes than acceptances.
-        Interlocked.Increment(ref _accepted);
+        _accepted.Increment();
         _queue.Enqueue(entry);
         WakeForNewJob();
     }
@@ -219,7 +234,7 @@ public sealed partial class Batcher<TJob, TResult>
     private void WakeForNewJob()
     {
         if (Volatile.Read(ref _sleeping) != 0
-            && (Volatile.Read(ref _pending) >= Volatile.Read(ref _wakeThreshold)
+            && (Volatile.Read(ref _pendingSlot.Value) >= Volatile.Read(ref _wakeThreshold)
                 || (_weigher is not null && Volatile.Read(ref _pendingWeight) >= _maxBatchWeight)))
         {
             Wake();
@@ -277,7 +292,7 @@ public sealed partial class Batcher<TJob, TResult>
         Exception exception = reason == DeadLetterReason.Dropped
             ? new JobDroppedException($"The buffer of batcher '{_name}' was full ({_capacity} jobs): the new job was dropped ({_overflow}).")
             : new BatcherFullException($"The buffer of batcher '{_name}' is full ({_capacity} jobs) and its overflow policy is Reject: the job was rejected.");
-        DeadLetter(job, reason, exception, 0);
+        DeadLetterLater(job, reason, exception, 0);
         return exception;
     }
 
@@ -300,8 +315,11 @@ public sealed partial class Batcher<TJob, TResult>
             if (oldest.Completion is { } completion && !completion.TryClaim())
             {
                 completion.ReleaseByBatcher();
+                ReleaseOrigin(oldest);
                 continue;
             }
+
+            ReleaseOrigin(oldest);
 
             if (_weigher is not null)
             {
@@ -313,7 +331,7 @@ public sealed partial class Batcher<TJob, TResult>
                 $"The buffer of batcher '{_name}' was full ({_capacity} jobs): this job, the oldest queued, was dropped to make room (DropOldest).");
             oldest.Completion?.TrySetException(exception);
             oldest.Completion?.ReleaseByBatcher();
-            DeadLetter(oldest.Job, DeadLetterReason.Dropped, exception, oldest.Attempts);
+            DeadLetterLater(oldest.Job, DeadLetterReason.Dropped, exception, oldest.Attempts);
             return true;
         }
 
@@ -383,5 +401,5 @@ public sealed partial class Batcher<TJob, TResult>
 
     [Conditional("DEBUG")]
     private void AssertReservationsBalanced() =>
-        Debug.Assert(Volatile.Read(ref _pending) >= 0, "More reservations released than taken.");
+        Debug.Assert(Volatile.Read(ref _pendingSlot.Value) >= 0, "More reservations released than taken.");
 }

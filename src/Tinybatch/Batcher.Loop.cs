@@ -120,7 +120,7 @@ public sealed partial class Batcher<TJob, TResult>
         bool work = Volatile.Read(ref _wakeRequested) != 0
             || (!_hasCarry && !_queue.IsEmpty)
             || (_hasCarry && SlotFree
-                && (Volatile.Read(ref _pending) >= _maxBatchSize
+                && (Volatile.Read(ref _pendingSlot.Value) >= _maxBatchSize
                     || (_weigher is not null && Volatile.Read(ref _pendingWeight) >= _maxBatchWeight)));
         if (work && Interlocked.Exchange(ref _sleeping, 0) != 0)
         {
@@ -167,6 +167,7 @@ public sealed partial class Batcher<TJob, TResult>
             if (entry.Completion is { IsCanceled: true } canceled)
             {
                 canceled.ReleaseByBatcher();
+                ReleaseOrigin(entry);
                 continue;
             }
 
@@ -183,11 +184,13 @@ public sealed partial class Batcher<TJob, TResult>
         if (_lastBatchId < _forceThroughBatchId
             || Volatile.Read(ref _flushRequests) > 0
             || Volatile.Read(ref _state) >= StateStopping
-            || Volatile.Read(ref _pending) >= _maxBatchSize
+            || Volatile.Read(ref _pendingSlot.Value) >= _maxBatchSize
             || (_weigher is not null && Volatile.Read(ref _pendingWeight) >= _maxBatchWeight)
             || (_mode == BatchingMode.Adaptive && Volatile.Read(ref _inFlightBatches) == 0)
-            || _maxBatchDelay == TimeSpan.Zero)
+            || _maxBatchDelay == TimeSpan.Zero
+            || (_flushWaiters.Count > 0 && OldestRetryOrigin() <= _forceThroughBatchId))
         {
+            // The last case: a flush waits for a retried job, so nothing may linger in front of it.
             return true;
         }
 
@@ -209,38 +212,59 @@ public sealed partial class Batcher<TJob, TResult>
         }
 
         TimeSpan remaining = _maxBatchDelay - _time.GetElapsedTime(_carry.Timestamp);
+        if (remaining < TimeSpan.Zero)
+        {
+            remaining = TimeSpan.Zero;
+        }
 
-        // Timers count whole milliseconds: round up so the timer never fires before the deadline.
-        long ms = Math.Max(0, (remaining.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond);
+        // The system timer counts whole milliseconds and would truncate: round up so it never fires before the
+        // deadline. Other clocks (a fake one in tests) get the exact remainder.
+        if (_systemClock)
+        {
+            remaining = TimeSpan.FromTicks((remaining.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond * TimeSpan.TicksPerMillisecond);
+        }
+
         _timerDue = due;
-        _timer.Change(TimeSpan.FromMilliseconds(ms), Timeout.InfiniteTimeSpan);
+        _timer.Change(remaining, Timeout.InfiniteTimeSpan);
     }
 
     private void DispatchBatch()
     {
         Batch<TJob, TResult> batch = _batchPool.TryRent() ?? new Batch<TJob, TResult>(_maxBatchSize);
         JobEntry<TJob, TResult>[] entries = batch.Entries;
-        long id = _lastBatchId + 1;
         int count = 0;
-        long weight = _carry.Weight;
-        entries[count++] = _carry;
-        _hasCarry = false;
-        _carry = default;
+        long weight = 0;
         FlushWaiter? marker = null;
 
-        while (count < _maxBatchSize && _queue.TryDequeue(out JobEntry<TJob, TResult> entry))
+        if (TryClaimOrRelease(_carry))
         {
-            if (entry.Flush is not null)
+            entries[count] = _carry;
+            entries[count++].Attempts++;
+            weight = _carry.Weight;
+        }
+
+        _hasCarry = false;
+        _carry = default;
+
+        // One pass, straight from the queue into the batch: each job is copied once.
+        while (count < _maxBatchSize && _queue.TryDequeue(out entries[count]))
+        {
+            ref JobEntry<TJob, TResult> entry = ref entries[count];
+            object? state = entry.State;
+            if (state is FlushWaiter flush)
             {
                 // Jobs after a flush marker belong to later batches.
                 Interlocked.Decrement(ref _flushRequests);
-                marker = entry.Flush;
+                marker = flush;
+                entry = default;
                 break;
             }
 
-            if (entry.Completion is { IsCanceled: true } canceled)
+            if (state is JobCompletion<TJob, TResult> { IsCanceled: true } canceled)
             {
                 canceled.ReleaseByBatcher();
+                ReleaseOrigin(entry);
+                entry = default;
                 continue;
             }
 
@@ -248,32 +272,23 @@ public sealed partial class Batcher<TJob, TResult>
             {
                 _carry = entry;
                 _hasCarry = true;
+                entry = default;
                 break;
             }
 
-            weight += entry.Weight;
-            entries[count++] = entry;
-        }
-
-        // Claim awaited jobs. One whose caller cancelled meanwhile has already given back its place: leave it out.
-        int kept = 0;
-        weight = 0;
-        for (int i = 0; i < count; i++)
-        {
-            JobEntry<TJob, TResult> entry = entries[i];
-            if (entry.Completion is { } completion && !completion.TryClaim())
+            // A caller that cancelled after the check above has already given back its place: leave the job out.
+            if (!TryClaimOrRelease(entry))
             {
-                completion.ReleaseByBatcher();
+                entry = default;
                 continue;
             }
 
             entry.Attempts++;
             weight += entry.Weight;
-            entries[kept++] = entry;
+            count++;
         }
 
-        Array.Clear(entries, kept, count - kept);
-        if (kept == 0)
+        if (count == 0)
         {
             _batchPool.Return(batch);
             if (marker is not null)
@@ -284,27 +299,40 @@ public sealed partial class Batcher<TJob, TResult>
             return;
         }
 
-        _lastBatchId = id;
+        long id = ++_lastBatchId;
         batch.Id = id;
-        batch.Size = kept;
+        batch.Size = count;
         batch.Weight = weight;
-        batch.DispatchTimestamp = _time.GetTimestamp();
+        batch.DispatchTimestamp = Now();
         if (marker is not null)
         {
             RegisterFlush(marker, id);
         }
 
         _outstanding.Add(batch);
-        Interlocked.Add(ref _inFlightJobs, kept);
+        Interlocked.Add(ref _inFlightJobs, count);
         Interlocked.Increment(ref _inFlightBatches);
         Interlocked.Increment(ref _batches);
-        ReleaseReservation(kept, _weigher is null ? 0 : weight);
+        ReleaseReservation(count, _weigher is null ? 0 : weight);
         _telemetry.RecordDispatch(this, batch, _time);
         batch.WorkItem ??= new BatchWorkItem(this, batch);
 
         // Local queue: when the loop next sleeps, this same thread runs the handler without waking another worker
         // (idle workers still steal it when the loop stays busy).
         ThreadPool.UnsafeQueueUserWorkItem(batch.WorkItem, preferLocal: true);
+    }
+
+    /// <summary>Claims an awaited job for its batch; false (and let go of) when its caller cancelled it first.</summary>
+    private bool TryClaimOrRelease(in JobEntry<TJob, TResult> entry)
+    {
+        if (entry.State is JobCompletion<TJob, TResult> completion && !completion.TryClaim())
+        {
+            completion.ReleaseByBatcher();
+            ReleaseOrigin(entry);
+            return false;
+        }
+
+        return true;
     }
 
     private void RegisterFlush(FlushWaiter waiter, long waitForBatchId)
@@ -341,8 +369,10 @@ public sealed partial class Batcher<TJob, TResult>
             return;
         }
 
-        // Every job before a registered marker has left the queue; it is done once its batch is done.
+        // Every job before a registered marker has left the queue; it is done once its batch is done and, if its
+        // handler asked for a retry, once its retries are over.
         long doneThrough = _outstanding.Count > 0 ? _outstanding[0].Id - 1 : _hasCarry ? _lastBatchId : long.MaxValue;
+        doneThrough = Math.Min(doneThrough, OldestRetryOrigin() - 1);
         for (int i = _flushWaiters.Count - 1; i >= 0; i--)
         {
             if (_flushWaiters[i].WaitForBatchId <= doneThrough)
@@ -356,10 +386,11 @@ public sealed partial class Batcher<TJob, TResult>
     private bool IsDrained() =>
         !_hasCarry
         && _outstanding.Count == 0
-        && Volatile.Read(ref _pending) <= 0
+        && Volatile.Read(ref _pendingSlot.Value) <= 0
         && Volatile.Read(ref _retryWaiting) == 0
         && _queue.IsEmpty
-        && _finished.IsEmpty;
+        && _finished.IsEmpty
+        && Volatile.Read(ref _callbacksPending) == 0;
 
     private void FinishStop()
     {
@@ -372,6 +403,7 @@ public sealed partial class Batcher<TJob, TResult>
         {
             entry.Flush?.Completion.TrySetResult();
             entry.Completion?.ReleaseByBatcher();
+            ReleaseOrigin(entry);
         }
 
         while (_orphanFlushes.TryDequeue(out FlushWaiter? orphan))

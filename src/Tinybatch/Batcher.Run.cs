@@ -8,6 +8,9 @@ public sealed partial class Batcher<TJob, TResult>
 {
     private readonly object _retryLock = new();
     private readonly HashSet<DelayedRetry> _delayedRetries = [];
+    private readonly SortedDictionary<long, int> _retryOrigins = [];
+    private int _retryOriginCount;
+    private int _callbacksPending;
 
     private void RunBatch(Batch<TJob, TResult> batch)
     {
@@ -116,11 +119,28 @@ public sealed partial class Batcher<TJob, TResult>
     {
         long succeeded = 0;
         long failed = 0;
-        bool retryBatch = handlerException is not null && forced is null && _retry is { RetryFailedBatches: true };
+        bool retryBatch = handlerException is not null && forced is null && _retryFailedBatches;
+        JobEntry<TJob, TResult>[] entries = batch.Entries;
+        JobStatus[] statuses = batch.Statuses;
         for (int i = 0; i < batch.Size; i++)
         {
-            ref JobEntry<TJob, TResult> entry = ref batch.Entries[i];
-            JobStatus status = forced is null ? batch.Statuses[i] : JobStatus.Failed;
+            ref JobEntry<TJob, TResult> entry = ref entries[i];
+            JobStatus status = forced is null ? statuses[i] : JobStatus.Failed;
+            if (status == JobStatus.Succeeded)
+            {
+                // The common case, kept short.
+                succeeded++;
+                ReleaseOrigin(entry);
+                if (entry.State is JobCompletion<TJob, TResult> done)
+                {
+                    done.TrySetResult(batch.Results[i]!);
+                    done.ReleaseByBatcher();
+                }
+
+                continue;
+            }
+
+            batch.HasExceptions = true;
             Exception? exception = forced ?? batch.Exceptions[i];
             DeadLetterReason reason = forced is null ? DeadLetterReason.Failed : forcedReason;
             if (status == JobStatus.Pending)
@@ -136,7 +156,7 @@ public sealed partial class Batcher<TJob, TResult>
                 {
                     batch.Statuses[i] = JobStatus.Retry;
                     batch.Exceptions[i] = exception;
-                    ScheduleRetry(entry, exception);
+                    ScheduleRetry(entry, exception, batch.Id);
                     continue;
                 }
 
@@ -148,6 +168,7 @@ public sealed partial class Batcher<TJob, TResult>
 
             batch.Statuses[i] = status;
             batch.Exceptions[i] = exception;
+            ReleaseOrigin(entry);
             if (status == JobStatus.Succeeded)
             {
                 succeeded++;
@@ -189,9 +210,19 @@ public sealed partial class Batcher<TJob, TResult>
         Poke();
     }
 
-    private void ScheduleRetry(JobEntry<TJob, TResult> entry, Exception? reason)
+    private void ScheduleRetry(JobEntry<TJob, TResult> entry, Exception? reason, long batchId)
     {
         Interlocked.Increment(ref _retried);
+        if (entry.Origin == 0)
+        {
+            entry.Origin = batchId;
+            lock (_retryLock)
+            {
+                _retryOrigins[batchId] = _retryOrigins.GetValueOrDefault(batchId) + 1;
+                _retryOriginCount++;
+            }
+        }
+
         TimeSpan delay = TimeSpan.Zero;
         if (_retry is not null)
         {
@@ -224,8 +255,8 @@ public sealed partial class Batcher<TJob, TResult>
     private void Requeue(JobEntry<TJob, TResult> entry)
     {
         entry.Completion?.Requeue();
-        entry.Timestamp = _time.GetTimestamp();
-        Interlocked.Increment(ref _pending);
+        entry.Timestamp = Now();
+        Interlocked.Increment(ref _pendingSlot.Value);
         if (_weigher is not null)
         {
             Interlocked.Add(ref _pendingWeight, entry.Weight);
@@ -251,6 +282,74 @@ public sealed partial class Batcher<TJob, TResult>
         Poke();
     }
 
+    /// <summary>A job that went through a retry has its final outcome: flushes no longer wait for it.</summary>
+    private void ReleaseOrigin(in JobEntry<TJob, TResult> entry)
+    {
+        if (entry.Origin == 0)
+        {
+            return;
+        }
+
+        lock (_retryLock)
+        {
+            int left = _retryOrigins[entry.Origin] - 1;
+            if (left == 0)
+            {
+                _retryOrigins.Remove(entry.Origin);
+            }
+            else
+            {
+                _retryOrigins[entry.Origin] = left;
+            }
+
+            _retryOriginCount--;
+        }
+
+        Poke();
+    }
+
+    /// <summary>The oldest batch that still has a retried job without a final outcome, or <see cref="long.MaxValue"/>.</summary>
+    private long OldestRetryOrigin()
+    {
+        if (Volatile.Read(ref _retryOriginCount) == 0)
+        {
+            return long.MaxValue;
+        }
+
+        lock (_retryLock)
+        {
+            foreach (long origin in _retryOrigins.Keys)
+            {
+                return origin;
+            }
+        }
+
+        return long.MaxValue;
+    }
+
+    /// <summary>
+    /// A dead letter decided on a producer's thread (a rejection or a drop at add time) is reported from the thread pool,
+    /// so the callback never runs inside the producer's add. Stop waits for it.
+    /// </summary>
+    private void DeadLetterLater(TJob job, DeadLetterReason reason, Exception exception, int attempts)
+    {
+        if (_onDeadLetter is null)
+        {
+            return;
+        }
+
+        Interlocked.Increment(ref _callbacksPending);
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static work =>
+            {
+                work.Owner.DeadLetter(work.Letter.Job, work.Letter.Reason, work.Letter.Exception, work.Letter.Attempts);
+                Interlocked.Decrement(ref work.Owner._callbacksPending);
+                work.Owner.Poke();
+            },
+            new LateDeadLetter(this, new DeadLetter<TJob>(job, reason, exception, attempts)),
+            preferLocal: false);
+    }
+
     private void DeadLetter(TJob job, DeadLetterReason reason, Exception exception, int attempts)
     {
         if (_onDeadLetter is null)
@@ -271,6 +370,7 @@ public sealed partial class Batcher<TJob, TResult>
     /// <summary>Fails a queued job that will never be dispatched; false if its caller had cancelled it already.</summary>
     private bool FailQueued(JobEntry<TJob, TResult> entry, Exception exception, DeadLetterReason reason)
     {
+        ReleaseOrigin(entry);
         if (entry.Completion is { } completion && !completion.TryClaim())
         {
             completion.ReleaseByBatcher();
@@ -299,6 +399,8 @@ public sealed partial class Batcher<TJob, TResult>
             }
         }
     }
+
+    private sealed record LateDeadLetter(Batcher<TJob, TResult> Owner, DeadLetter<TJob> Letter);
 
     /// <summary>A job waiting out its retry delay.</summary>
     private sealed class DelayedRetry(Batcher<TJob, TResult> owner, JobEntry<TJob, TResult> entry)

@@ -21,7 +21,7 @@ public sealed partial class Batcher<TJob, TResult>
 
         var waiter = new FlushWaiter();
         Interlocked.Increment(ref _flushRequests);
-        _queue.Enqueue(new JobEntry<TJob, TResult> { Flush = waiter });
+        _queue.Enqueue(new JobEntry<TJob, TResult> { State = waiter });
         Poke();
         if (Volatile.Read(ref _state) == StateStopped)
         {

@@ -40,7 +40,10 @@ public sealed partial class Batcher<TJob, TResult> : IAsyncDisposable, IBatcherT
     private readonly Action<DeadLetter<TJob>>? _onDeadLetter;
     private readonly RetryPolicy? _retry;
     private readonly int _maxAttempts;
+    private readonly bool _retryFailedBatches;
     private readonly BatcherTelemetry _telemetry;
+    private readonly bool _stampJobs;
+    private readonly bool _systemClock;
 
     // Shared between producers, handler threads and the loop.
     private readonly ConcurrentQueue<JobEntry<TJob, TResult>> _queue = new();
@@ -54,14 +57,14 @@ public sealed partial class Batcher<TJob, TResult> : IAsyncDisposable, IBatcherT
     private int _started;
     private int _abandonRequested;
     private int _flushRequests;
-    private long _pending;
+    private PaddedLong _pendingSlot;
     private long _pendingWeight;
     private long _retryWaiting;
     private int _inFlightBatches;
     private long _inFlightJobs;
 
     // Counters: see BatcherCounters.
-    private long _accepted;
+    private readonly StripedCounter _accepted = new();
     private long _succeeded;
     private long _failed;
     private long _canceled;
@@ -149,11 +152,18 @@ public sealed partial class Batcher<TJob, TResult> : IAsyncDisposable, IBatcherT
         _weigher = options.Weigher;
         _onBatchCompleted = options.OnBatchCompleted;
         _onDeadLetter = options.OnDeadLetter;
-        _retry = options.Retry;
+        _retry = options.Retry?.Freeze();
         _maxAttempts = _retry?.MaxAttempts ?? 3;
+        _retryFailedBatches = _retry?.RetryFailedBatches ?? false;
         _completionPool = new JobCompletion<TJob, TResult>.CompletionPool(Math.Min(_capacity, 1 << 16));
         _batchPool = new ObjectPool<Batch<TJob, TResult>>(_maxConcurrentBatches + 2);
         _telemetry = BatcherTelemetry.For(options.MeterFactory);
+        _systemClock = ReferenceEquals(_time, TimeProvider.System);
+
+        // Add times matter only for a finite, positive delay that can release a batch; a single slot in adaptive mode
+        // is released by the slot alone. (The wait-time histogram stamps jobs while it listens.)
+        _stampJobs = _maxBatchDelay > TimeSpan.Zero && _maxBatchDelay != Timeout.InfiniteTimeSpan
+            && !(_mode == BatchingMode.Adaptive && _maxConcurrentBatches == 1);
         using (ExecutionContext.SuppressFlow())
         {
             _timer = _time.CreateTimer(static s => ((Batcher<TJob, TResult>)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
@@ -172,7 +182,7 @@ public sealed partial class Batcher<TJob, TResult> : IAsyncDisposable, IBatcherT
     public BatcherState State => (BatcherState)Volatile.Read(ref _state);
 
     /// <summary>Gets the number of accepted jobs not yet dispatched (the queue depth).</summary>
-    public long PendingCount => Math.Max(0, Volatile.Read(ref _pending)) + Volatile.Read(ref _retryWaiting);
+    public long PendingCount => Math.Max(0, Volatile.Read(ref _pendingSlot.Value)) + Volatile.Read(ref _retryWaiting);
 
     /// <summary>Gets the number of batches whose handler is running.</summary>
     public int InFlightBatches => Volatile.Read(ref _inFlightBatches);
@@ -182,7 +192,7 @@ public sealed partial class Batcher<TJob, TResult> : IAsyncDisposable, IBatcherT
 
     /// <summary>Gets a snapshot of the counters. Each value is read atomically; together they may be a moment apart.</summary>
     public BatcherCounters Counters => new(
-        Accepted: Volatile.Read(ref _accepted),
+        Accepted: _accepted.Value,
         Succeeded: Volatile.Read(ref _succeeded),
         Failed: Volatile.Read(ref _failed),
         Canceled: Volatile.Read(ref _canceled),
@@ -232,9 +242,5 @@ public sealed partial class Batcher<TJob, TResult> : IAsyncDisposable, IBatcherT
             throw new ArgumentOutOfRangeException(nameof(options), "Invalid batcher options: " + string.Join(" ", errors));
         }
 
-        if (options is BatcherOptions<TJob, TResult> { Retry: { } retry })
-        {
-            retry.Validate();
-        }
     }
 }

@@ -103,7 +103,7 @@ public class BatcherOptions
 
     /// <summary>Checks every setting and returns one message per invalid setting, each naming the setting.</summary>
     /// <returns>The problems found; empty when the options are valid.</returns>
-    public IReadOnlyList<string> Validate()
+    public virtual IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
         if (MaxBatchSize < 1)

@@ -35,6 +35,14 @@ public sealed class BatcherOptions<TJob, TResult> : BatcherOptions
     /// <value>The default is <see langword="null"/>: a job marked for retry is retried up to 3 attempts in all, with no delay.</value>
     public RetryPolicy? Retry { get; set; }
 
+    /// <inheritdoc/>
+    public override IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>(base.Validate());
+        Retry?.Validate(errors);
+        return errors;
+    }
+
     /// <summary>Copies every setting of this object into <paramref name="target"/>.</summary>
     /// <param name="target">The options to overwrite.</param>
     public void CopyTo(BatcherOptions<TJob, TResult> target)

@@ -7,6 +7,9 @@ namespace Tinybatch;
 /// <remarks>
 /// Override <see cref="GetDelay"/> for custom backoff, or use the Polly adapter (<c>Tinybatch.Polly</c>) to take
 /// the delays from a Polly retry strategy. Jobs waiting for a retry still count as pending for flush and stop.
+/// The batcher copies <see cref="MaxAttempts"/>, <see cref="RetryFailedBatches"/> and, for a plain
+/// <see cref="RetryPolicy"/>, <see cref="Delay"/> when it is built; a subclass is kept by reference, since its
+/// <see cref="GetDelay"/> is behaviour rather than data.
 /// </remarks>
 public class RetryPolicy
 {
@@ -31,11 +34,17 @@ public class RetryPolicy
     /// <returns>The delay; zero or negative re-queues the job at once.</returns>
     public virtual TimeSpan GetDelay(int nextAttempt, Exception? reason) => Delay;
 
-    internal void Validate()
+    internal void Validate(List<string> errors)
     {
         if (MaxAttempts < 1)
         {
-            throw new ArgumentOutOfRangeException(nameof(MaxAttempts), MaxAttempts, $"{nameof(RetryPolicy)}.{nameof(MaxAttempts)} must be at least 1.");
+            errors.Add($"Retry.{nameof(MaxAttempts)} must be at least 1, but was {MaxAttempts}.");
         }
     }
+
+    /// <summary>The policy the batcher keeps: a copy when it is plain data, the instance itself when a subclass adds behaviour.</summary>
+    internal RetryPolicy Freeze() =>
+        GetType() == typeof(RetryPolicy)
+            ? new RetryPolicy { MaxAttempts = MaxAttempts, RetryFailedBatches = RetryFailedBatches, Delay = Delay }
+            : this;
 }

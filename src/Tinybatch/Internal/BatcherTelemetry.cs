@@ -52,6 +52,9 @@ internal sealed class BatcherTelemetry
 
     public Meter Meter { get; }
 
+    /// <summary>Whether someone listens to the wait-time histogram: only then do jobs need an add time for it.</summary>
+    public bool WaitTimeEnabled => _jobWait.Enabled;
+
     public static BatcherTelemetry For(IMeterFactory? factory) =>
         factory is null
             ? s_shared.Value
@@ -89,7 +92,11 @@ internal sealed class BatcherTelemetry
         {
             for (int i = 0; i < batch.Size; i++)
             {
-                _jobWait.Record(time.GetElapsedTime(batch.Entries[i].Timestamp, batch.DispatchTimestamp).TotalSeconds, tag);
+                long added = batch.Entries[i].Timestamp;
+                if (added != JobEntry<TJob, TResult>.NotStamped)
+                {
+                    _jobWait.Record(time.GetElapsedTime(added, batch.DispatchTimestamp).TotalSeconds, tag);
+                }
             }
         }
     }

@@ -33,6 +33,9 @@ internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>
     /// <summary>The batcher that owns the job; told when the caller cancels while the job is queued.</summary>
     public Batcher<TJob, TResult>? Owner { get; private set; }
 
+    /// <summary>The boxed activity context current when the job was added, while tracing listens.</summary>
+    public object? Link { get; set; }
+
     /// <summary>The job's weight, given back to the batcher's pending weight if the caller cancels.</summary>
     public long Weight { get; private set; }
 
@@ -127,6 +130,7 @@ internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>
             _registration = default;
             _token = default;
             Owner = null;
+            Link = null;
             _pool.Return(this);
         }
     }
