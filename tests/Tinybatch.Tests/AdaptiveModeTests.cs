@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Time.Testing;
+using Tinybatch.Tests.TestSupport;
+
+namespace Tinybatch.Tests;
+
+/// <summary>Adaptive mode: an idle handler gets work at once; a busy one lets the next batch accumulate.</summary>
+public class AdaptiveModeTests
+{
+    [Fact]
+    public async Task Adaptive_HandlerIdle_DispatchesAtOnceThenAccumulatesWhileBusy()
+    {
+        var gate = new HandlerGate();
+        var recorder = new Recorder<int>();
+        await using var batcher = new Batcher<int, int>(
+            async (jobs, ct) =>
+            {
+                recorder.Record(jobs);
+                if (recorder.BatchCount == 1)
+                {
+                    await gate.PassAsync();
+                }
+
+                return jobs;
+            },
+            new BatcherOptions<int, int>
+            {
+                Mode = BatchingMode.Adaptive,
+                MaxBatchSize = 100,
+                MaxBatchDelay = TimeSpan.FromHours(1),
+                TimeProvider = new FakeTimeProvider(),
+            });
+        batcher.Start();
+
+        batcher.TryAdd(1);
+        await gate.WhenEnteredAsync(1);
+        for (int i = 2; i <= 6; i++)
+        {
+            batcher.TryAdd(i);
+        }
+
+        Assert.Equal(5, batcher.PendingCount);
+        gate.Open();
+        await batcher.IdleAsync();
+
+        Assert.Equal([[1], [2, 3, 4, 5, 6]], recorder.Batches);
+    }
+
+    [Fact]
+    public async Task Adaptive_IdleAfterEachBatch_EveryLoneJobGoesWithoutWaitingForTheClock()
+    {
+        var recorder = new Recorder<int>();
+        await using var batcher = new Batcher<int, int>(
+            recorder.Echo,
+            new BatcherOptions<int, int>
+            {
+                Mode = BatchingMode.Adaptive,
+                MaxBatchDelay = TimeSpan.FromHours(1),
+                TimeProvider = new FakeTimeProvider(),
+            });
+        batcher.Start();
+
+        for (int i = 0; i < 3; i++)
+        {
+            Assert.Equal(i, await batcher.AddAndWaitAsync(i).Guarded());
+        }
+
+        Assert.Equal(3, recorder.BatchCount);
+    }
+}

@@ -1,0 +1,218 @@
+using Microsoft.Extensions.Time.Testing;
+using Tinybatch.Tests.TestSupport;
+
+namespace Tinybatch.Tests;
+
+/// <summary>Contract point 5: the bounded buffer, TryAdd refusals, AddAsync waits, concurrency and FIFO.</summary>
+public class BackpressureTests
+{
+    private static BatcherOptions<int, int> Options(int size, int capacity, int concurrency = 1) => new()
+    {
+        MaxBatchSize = size,
+        Capacity = capacity,
+        MaxConcurrentBatches = concurrency,
+        MaxBatchDelay = Timeout.InfiniteTimeSpan,
+        TimeProvider = new FakeTimeProvider(),
+    };
+
+    private static Func<IReadOnlyList<int>, CancellationToken, ValueTask<IReadOnlyList<int>>> Gated(HandlerGate gate, Recorder<int>? recorder = null) =>
+        async (jobs, ct) =>
+        {
+            recorder?.Record(jobs);
+            await gate.PassAsync();
+            return jobs;
+        };
+
+    [Fact]
+    public async Task Handler_SyncHandlerWithZeroDelay_NeverRunsOnTheProducersThread()
+    {
+        bool ranOnProducer = false;
+        await using var batcher = new Batcher<int, int>(
+            (jobs, ct) =>
+            {
+                ranOnProducer |= ProducerThread.IsCurrent;
+                return jobs;
+            },
+            new BatcherOptions<int, int> { MaxBatchSize = 1, MaxBatchDelay = TimeSpan.Zero, TimeProvider = new FakeTimeProvider() });
+        batcher.Start();
+
+        for (int i = 0; i < 50; i++)
+        {
+            Assert.True(ProducerThread.Run(() => batcher.TryAdd(i)));
+        }
+
+        await batcher.FlushAsync().Guarded();
+        Assert.Equal(50, batcher.Counters.Succeeded);
+        Assert.False(ranOnProducer);
+    }
+
+    [Fact]
+    public async Task AddAsync_SlowHandler_ProducerIsNotBlockedUntilTheBufferIsFull()
+    {
+        var gate = new HandlerGate();
+        await using var batcher = new Batcher<int, int>(Gated(gate), Options(size: 2, capacity: 6));
+        batcher.Start();
+
+        batcher.TryAdd(0);
+        batcher.TryAdd(1);
+        await gate.WhenEnteredAsync(1);
+
+        // The handler is stuck: the next 6 adds fill the buffer and each completes at once.
+        for (int i = 2; i < 8; i++)
+        {
+            Assert.True(batcher.AddAsync(i).AsTask().IsCompletedSuccessfully, $"add {i} should not wait: the buffer has room");
+        }
+
+        Assert.Equal(6, batcher.PendingCount);
+        gate.Open();
+    }
+
+    [Fact]
+    public async Task TryAdd_DefaultCapacity_Accepts10000ThenRefuses()
+    {
+        await using var batcher = new Batcher<int, int>((jobs, ct) => jobs, new BatcherOptions<int, int> { TimeProvider = new FakeTimeProvider() });
+
+        for (int i = 0; i < 10_000; i++)
+        {
+            Assert.True(batcher.TryAdd(i));
+        }
+
+        Assert.False(batcher.TryAdd(10_000));
+        Assert.Equal(10_000, batcher.Counters.Accepted);
+        Assert.Equal(1, batcher.Counters.Rejected);
+    }
+
+    [Fact]
+    public async Task TryAdd_BufferFull_ReturnsFalseAndCountsEachRejection()
+    {
+        await using var batcher = new Batcher<int, int>((jobs, ct) => jobs, Options(size: 2, capacity: 3));
+
+        Assert.True(batcher.TryAdd(1));
+        Assert.True(batcher.TryAdd(2));
+        Assert.True(batcher.TryAdd(3));
+        Assert.False(batcher.TryAdd(4));
+        Assert.False(batcher.TryAdd(5));
+        Assert.False(batcher.TryAdd(6));
+
+        Assert.Equal(3, batcher.Counters.Rejected);
+        Assert.Equal(3, batcher.Counters.Accepted);
+    }
+
+    [Fact]
+    public async Task Capacity_CountsEveryAcceptedJobNotYetDispatched_NotTheBatchInFlight()
+    {
+        var gate = new HandlerGate();
+        await using var batcher = new Batcher<int, int>(Gated(gate), Options(size: 2, capacity: 4));
+        batcher.Start();
+
+        batcher.TryAdd(1);
+        batcher.TryAdd(2);
+        await gate.WhenEnteredAsync(1);
+
+        // The dispatched batch left the buffer; four more fit, the partial batch being built included.
+        Assert.True(batcher.TryAdd(3));
+        Assert.True(batcher.TryAdd(4));
+        Assert.True(batcher.TryAdd(5));
+        Assert.True(batcher.TryAdd(6));
+        Assert.False(batcher.TryAdd(7));
+        Assert.Equal(4, batcher.PendingCount);
+        gate.Open();
+    }
+
+    [Fact]
+    public async Task AddAsync_BufferFull_WaitsUntilSpaceFrees()
+    {
+        await using var batcher = new Batcher<int, int>((jobs, ct) => jobs, Options(size: 2, capacity: 2));
+        batcher.TryAdd(1);
+        batcher.TryAdd(2);
+
+        Task third = batcher.AddAsync(3).AsTask();
+        Task<int> fourth = batcher.AddAndWaitAsync(4).AsTask();
+        Assert.False(third.IsCompleted);
+        Assert.False(fourth.IsCompleted);
+
+        batcher.Start();
+        await third.Guarded();
+        await batcher.FlushAsync().Guarded();
+
+        Assert.Equal(4, await fourth.Guarded());
+        Assert.Equal(4, batcher.Counters.Succeeded);
+        Assert.Equal(0, batcher.Counters.Rejected);
+    }
+
+    [Fact]
+    public async Task MaxConcurrentBatches_Default_RunsOneHandlerAtATime()
+    {
+        var gate = new HandlerGate();
+        await using var batcher = new Batcher<int, int>(Gated(gate), Options(size: 1, capacity: 10));
+        batcher.Start();
+
+        for (int i = 0; i < 4; i++)
+        {
+            batcher.TryAdd(i);
+        }
+
+        await gate.WhenEnteredAsync(1);
+        Assert.Equal(1, batcher.InFlightBatches);
+        Assert.Equal(3, batcher.PendingCount);
+        gate.Open();
+        await batcher.FlushAsync().Guarded();
+
+        Assert.Equal(1, gate.MaxRunning);
+        Assert.Equal(4, gate.Entered);
+    }
+
+    [Fact]
+    public async Task MaxConcurrentBatches_Three_RunsThreeHandlersAtOnceAndNeverMore()
+    {
+        var gate = new HandlerGate();
+        await using var batcher = new Batcher<int, int>(Gated(gate), Options(size: 2, capacity: 100, concurrency: 3));
+        batcher.Start();
+
+        for (int i = 0; i < 12; i++)
+        {
+            batcher.TryAdd(i);
+        }
+
+        await gate.WhenEnteredAsync(3);
+        Assert.Equal(3, gate.Running);
+        Assert.Equal(3, batcher.InFlightBatches);
+        Assert.Equal(6, batcher.PendingCount);
+
+        gate.Open();
+        await batcher.FlushAsync().Guarded();
+
+        Assert.Equal(3, gate.MaxRunning);
+        Assert.Equal(6, gate.Entered);
+        Assert.Equal(12, batcher.Counters.Succeeded);
+    }
+
+    [Fact]
+    public async Task Batches_WithConcurrentHandlers_AreDispatchedInFifoOrder()
+    {
+        var byId = new System.Collections.Concurrent.ConcurrentDictionary<long, int[]>();
+        await using var batcher = new Batcher<int, int>(
+            async (batch, ct) =>
+            {
+                byId[batch.Id] = batch.ToArray();
+                await Task.Yield();
+                batch.SetResults(batch.ToArray());
+            },
+            Options(size: 3, capacity: 1000, concurrency: 3));
+        batcher.Start();
+
+        for (int i = 0; i < 300; i++)
+        {
+            await batcher.AddAsync(i);
+        }
+
+        await batcher.FlushAsync().Guarded();
+
+        Assert.Equal(100, byId.Count);
+        for (long id = 1; id <= 100; id++)
+        {
+            int first = (int)(id - 1) * 3;
+            Assert.Equal([first, first + 1, first + 2], byId[id]);
+        }
+    }
+}

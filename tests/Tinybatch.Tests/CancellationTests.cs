@@ -1,0 +1,131 @@
+using Microsoft.Extensions.Time.Testing;
+using Tinybatch.Tests.TestSupport;
+
+namespace Tinybatch.Tests;
+
+/// <summary>Contract point 8: a caller's token cancels that caller's wait, before or after dispatch.</summary>
+public class CancellationTests
+{
+    private static BatcherOptions<int, int> SizeOnly(int size = 10, int capacity = 10_000) => new()
+    {
+        MaxBatchSize = size,
+        Capacity = capacity,
+        MaxBatchDelay = Timeout.InfiniteTimeSpan,
+        TimeProvider = new FakeTimeProvider(),
+    };
+
+    [Fact]
+    public async Task AddAndWaitAsync_CancelledBeforeDispatch_JobLeavesItsBatchAndIsCountedCanceled()
+    {
+        var recorder = new Recorder<int>();
+        var batcher = new Batcher<int, int>(recorder.Echo, SizeOnly());
+        batcher.Start();
+        using var cts = new CancellationTokenSource();
+        Task<int> canceled = batcher.AddAndWaitAsync(1, cts.Token).AsTask();
+        Task<int> kept = batcher.AddAndWaitAsync(2).AsTask();
+        batcher.TryAdd(3);
+
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => canceled.Guarded());
+        await batcher.StopAsync().Guarded();
+
+        Assert.Equal(2, await kept.Guarded());
+        Assert.Equal([2, 3], Assert.Single(recorder.Batches));
+        BatcherCounters counters = batcher.Counters;
+        Assert.Equal(1, counters.Canceled);
+        Assert.Equal(3, counters.Accepted);
+        Assert.Equal(counters.Accepted, counters.Succeeded + counters.Failed + counters.Canceled + counters.Dropped);
+    }
+
+    [Fact]
+    public async Task AddAndWaitAsync_CancelledBeforeDispatch_FreesItsPlaceInTheBuffer()
+    {
+        await using var batcher = new Batcher<int, int>((jobs, ct) => jobs, SizeOnly(size: 2, capacity: 2));
+        using var cts = new CancellationTokenSource();
+        Task<int> canceled = batcher.AddAndWaitAsync(1, cts.Token).AsTask();
+        batcher.TryAdd(2);
+        Assert.False(batcher.TryAdd(3));
+
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => canceled.Guarded());
+
+        Assert.True(batcher.TryAdd(3));
+        Assert.Equal(2, batcher.PendingCount);
+    }
+
+    [Fact]
+    public async Task AddAndWaitAsync_OnlyJobCancelled_NoEmptyBatchIsDispatched()
+    {
+        var recorder = new Recorder<int>();
+        var batcher = new Batcher<int, int>(recorder.Echo, SizeOnly());
+        batcher.Start();
+        using var cts = new CancellationTokenSource();
+        Task<int> canceled = batcher.AddAndWaitAsync(1, cts.Token).AsTask();
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => canceled.Guarded());
+
+        await batcher.FlushAsync().Guarded();
+        await batcher.StopAsync().Guarded();
+
+        Assert.Equal(0, recorder.BatchCount);
+        Assert.Equal(0, batcher.Counters.Batches);
+    }
+
+    [Fact]
+    public async Task AddAndWaitAsync_CancelledAfterDispatch_JobStillProcessedButWaitCancelled()
+    {
+        var gate = new HandlerGate();
+        var recorder = new Recorder<int>();
+        var batcher = new Batcher<int, int>(
+            async (jobs, ct) =>
+            {
+                recorder.Record(jobs);
+                await gate.PassAsync();
+                return jobs;
+            },
+            SizeOnly(size: 1));
+        batcher.Start();
+        using var cts = new CancellationTokenSource();
+        Task<int> awaited = batcher.AddAndWaitAsync(1, cts.Token).AsTask();
+        await gate.WhenEnteredAsync(1);
+
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => awaited.Guarded());
+        Assert.Equal(0, batcher.Counters.Succeeded);
+
+        gate.Open();
+        await batcher.StopAsync().Guarded();
+        Assert.Equal([1], Assert.Single(recorder.Batches));
+        Assert.Equal(1, batcher.Counters.Succeeded);
+        Assert.Equal(0, batcher.Counters.Canceled);
+    }
+
+    [Fact]
+    public async Task AddAsync_CancelledWhileWaitingForSpace_ThrowsAndIsNotAccepted()
+    {
+        await using var batcher = new Batcher<int, int>((jobs, ct) => jobs, SizeOnly(size: 1, capacity: 1));
+        batcher.TryAdd(1);
+        using var cts = new CancellationTokenSource();
+        Task add = batcher.AddAsync(2, cts.Token).AsTask();
+        Task<int> addAndWait = batcher.AddAndWaitAsync(3, cts.Token).AsTask();
+        Assert.False(add.IsCompleted);
+
+        cts.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => add.Guarded());
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => addAndWait.Guarded());
+        Assert.Equal(1, batcher.Counters.Accepted);
+    }
+
+    [Fact]
+    public async Task Add_TokenAlreadyCancelled_ThrowsAndIsNotAccepted()
+    {
+        await using var batcher = new Batcher<int, int>((jobs, ct) => jobs, SizeOnly());
+        var canceled = new CancellationToken(canceled: true);
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await batcher.AddAsync(1, canceled));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await batcher.AddAndWaitAsync(1, canceled));
+
+        Assert.Equal(0, batcher.Counters.Accepted);
+    }
+}

@@ -1,0 +1,194 @@
+using Microsoft.Extensions.Time.Testing;
+using Tinybatch.Tests.TestSupport;
+
+namespace Tinybatch.Tests;
+
+/// <summary>Contract point 6: FlushAsync dispatches what is pending and waits for the outcomes of earlier jobs.</summary>
+public class FlushTests
+{
+    private static BatcherOptions<int, int> Options(int size = 10, TimeSpan? delay = null) => new()
+    {
+        MaxBatchSize = size,
+        MaxBatchDelay = delay ?? TimeSpan.FromHours(1),
+        TimeProvider = new FakeTimeProvider(),
+    };
+
+    [Fact]
+    public async Task FlushAsync_PartialBatchLingering_DispatchesNowWithoutTimePassing()
+    {
+        var recorder = new Recorder<int>();
+        await using var batcher = new Batcher<int, int>(recorder.Echo, Options());
+        batcher.Start();
+        batcher.TryAdd(1);
+        batcher.TryAdd(2);
+        batcher.TryAdd(3);
+
+        await batcher.FlushAsync().Guarded();
+
+        Assert.Equal([1, 2, 3], Assert.Single(recorder.Batches));
+        Assert.Equal(3, batcher.Counters.Succeeded);
+    }
+
+    [Fact]
+    public async Task FlushAsync_EarlierJobsFail_CompletesNormallyAfterTheirOutcome()
+    {
+        await using var batcher = new Batcher<int, int>(Handlers.Throwing<int, int>(new InvalidOperationException("boom")), Options());
+        batcher.Start();
+        Task<int> awaited = batcher.AddAndWaitAsync(1).AsTask();
+        batcher.TryAdd(2);
+
+        await batcher.FlushAsync().Guarded();
+
+        // The outcome is set before the flush completes; the awaiter's continuation runs asynchronously.
+        Assert.Equal(2, batcher.Counters.Failed);
+        await Assert.ThrowsAsync<InvalidOperationException>(() => awaited.Guarded());
+    }
+
+    [Fact]
+    public async Task FlushAsync_BatchInFlight_CompletesOnlyWhenItFinishes()
+    {
+        var gate = new HandlerGate();
+        await using var batcher = new Batcher<int, int>(
+            async (jobs, ct) =>
+            {
+                await gate.PassAsync();
+                return jobs;
+            },
+            Options(size: 1));
+        batcher.Start();
+        batcher.TryAdd(1);
+        await gate.WhenEnteredAsync(1);
+
+        Task flush = batcher.FlushAsync();
+        batcher.TryAdd(2);
+        Assert.False(flush.IsCompleted);
+
+        gate.Open();
+        await flush.Guarded();
+        Assert.True(batcher.Counters.Succeeded >= 1);
+    }
+
+    [Fact]
+    public async Task FlushAsync_JobsAddedAfterTheCall_AreNotWaitedFor()
+    {
+        await using var batcher = new Batcher<int, int>((jobs, ct) => jobs, Options(delay: Timeout.InfiniteTimeSpan));
+        batcher.Start();
+        Task<int> before = batcher.AddAndWaitAsync(1).AsTask();
+
+        Task flush = batcher.FlushAsync();
+        Task<int> after = batcher.AddAndWaitAsync(2).AsTask();
+        await flush.Guarded();
+
+        Assert.Equal(1, await before.Guarded());
+        await batcher.IdleAsync();
+        Assert.False(after.IsCompleted, "a job added after the flush call stays pending in size-only mode");
+        await batcher.FlushAsync().Guarded();
+        Assert.Equal(2, await after.Guarded());
+    }
+
+    [Fact]
+    public async Task FlushAsync_NothingPending_Completes()
+    {
+        await using var batcher = new Batcher<int, int>((jobs, ct) => jobs, Options());
+        batcher.Start();
+
+        await batcher.FlushAsync().Guarded();
+
+        Assert.Equal(0, batcher.Counters.Batches);
+    }
+
+    [Fact]
+    public async Task FlushAsync_BeforeStart_CompletesOnceStartedAndProcessed()
+    {
+        var recorder = new Recorder<int>();
+        await using var batcher = new Batcher<int, int>(recorder.Echo, Options());
+        batcher.TryAdd(1);
+
+        Task flush = batcher.FlushAsync();
+        Assert.False(flush.IsCompleted);
+
+        batcher.Start();
+        await flush.Guarded();
+        Assert.Equal([1], Assert.Single(recorder.Batches));
+    }
+
+    [Fact]
+    public async Task FlushAsync_TokenCancelled_CancelsTheWaitButJobsStillRun()
+    {
+        var gate = new HandlerGate();
+        await using var batcher = new Batcher<int, int>(
+            async (jobs, ct) =>
+            {
+                await gate.PassAsync();
+                return jobs;
+            },
+            Options());
+        batcher.Start();
+        batcher.TryAdd(1);
+        using var cts = new CancellationTokenSource();
+
+        Task flush = batcher.FlushAsync(cts.Token);
+        await gate.WhenEnteredAsync(1);
+        cts.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => flush.Guarded());
+        gate.Open();
+        await batcher.FlushAsync().Guarded();
+        Assert.Equal(1, batcher.Counters.Succeeded);
+    }
+
+    [Fact]
+    public async Task FlushAsync_AfterStop_CompletesAtOnce()
+    {
+        var batcher = new Batcher<int, int>((jobs, ct) => jobs, Options());
+        batcher.Start();
+        await batcher.StopAsync().Guarded();
+
+        Assert.True(batcher.FlushAsync().IsCompletedSuccessfully);
+    }
+
+    [Fact]
+    public async Task FlushAsync_EarlierJobRetriedWithDelay_WaitsForItsFinalOutcome()
+    {
+        var time = new FakeTimeProvider();
+        int calls = 0;
+        await using var batcher = new Batcher<int, int>(
+            (batch, ct) =>
+            {
+                if (Interlocked.Increment(ref calls) == 1)
+                {
+                    batch.Retry(0);
+                }
+                else
+                {
+                    batch.SetResult(0, 1);
+                }
+
+                return default;
+            },
+            new BatcherOptions<int, int>
+            {
+                MaxBatchDelay = TimeSpan.FromHours(1),
+                TimeProvider = time,
+                Retry = new RetryPolicy { MaxAttempts = 2, Delay = TimeSpan.FromSeconds(5) },
+            });
+        batcher.Start();
+        batcher.TryAdd(1);
+
+        Task flush = batcher.FlushAsync();
+        await batcher.IdleAsync();
+        bool completedBeforeOutcome = flush.IsCompleted;
+        time.Advance(TimeSpan.FromSeconds(5));
+
+        // No idle poke: the retry timer alone must bring the job back and the flush to completion.
+        bool done = await flush.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(t => t.Exception is null, TaskScheduler.Default);
+        Assert.True(done, $"Flush never completed after the retry was due: {batcher.Counters}, calls = {Volatile.Read(ref calls)}");
+        await batcher.FlushAsync().Guarded();
+
+        Assert.Equal(1, batcher.Counters.Succeeded);
+        Assert.False(
+            completedBeforeOutcome,
+            "Contract: FlushAsync completes when every job added before the call has an outcome. It completed while the "
+            + "job was waiting for its retry, with no outcome yet.");
+    }
+}

@@ -1,0 +1,66 @@
+using Microsoft.Extensions.Time.Testing;
+using Tinybatch.Tests.TestSupport;
+
+namespace Tinybatch.Tests;
+
+/// <summary>HandlerTimeout: a handler that runs too long fails its jobs and gives its slot back.</summary>
+public class HandlerTimeoutTests
+{
+    [Fact]
+    public async Task HandlerTimeout_Expires_JobsFailWithTimeoutNamingTheBatchAndTheSlotIsFreed()
+    {
+        var time = new FakeTimeProvider();
+        var gate = new HandlerGate();
+        var deadLetters = new List<DeadLetter<int>>();
+        CancellationToken stuckToken = default;
+        var batcher = new Batcher<int, int>(
+            async (jobs, ct) =>
+            {
+                if (jobs[0] == 1)
+                {
+                    stuckToken = ct;
+
+                    // Ignores its token: the timeout must not depend on the handler's cooperation.
+                    await gate.PassAsync();
+                }
+
+                return jobs;
+            },
+            new BatcherOptions<int, int>
+            {
+                MaxBatchSize = 1,
+                MaxBatchDelay = TimeSpan.Zero,
+                HandlerTimeout = TimeSpan.FromSeconds(10),
+                TimeProvider = time,
+                OnDeadLetter = d =>
+                {
+                    lock (deadLetters)
+                    {
+                        deadLetters.Add(d);
+                    }
+                },
+            });
+        batcher.Start();
+        Task<int> stuck = batcher.AddAndWaitAsync(1).AsTask();
+        await gate.WhenEnteredAsync(1);
+        Task<int> next = batcher.AddAndWaitAsync(2).AsTask();
+
+        time.Advance(TimeSpan.FromSeconds(10) - TimeSpan.FromMilliseconds(1));
+        Assert.False(stuck.IsCompleted);
+        Assert.False(next.IsCompleted);
+
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        var error = await Assert.ThrowsAsync<TimeoutException>(() => stuck.Guarded());
+        Assert.Contains("batch 1", error.Message, StringComparison.Ordinal);
+        Assert.True(stuckToken.IsCancellationRequested, "the timed-out handler's token should be cancelled");
+
+        // The slot came back while the stuck handler still runs: the next batch is processed.
+        Assert.Equal(2, await next.Guarded());
+        Assert.Equal(DeadLetterReason.TimedOut, Assert.Single(deadLetters).Reason);
+
+        gate.Open();
+        await batcher.StopAsync().Guarded();
+        Assert.Equal(1, batcher.Counters.Failed);
+        Assert.Equal(1, batcher.Counters.Succeeded);
+    }
+}

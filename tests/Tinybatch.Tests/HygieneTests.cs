@@ -1,0 +1,295 @@
+using Microsoft.Extensions.Time.Testing;
+using Tinybatch.Tests.TestSupport;
+
+namespace Tinybatch.Tests;
+
+/// <summary>Contract point 9: no empty batches, no user code under a lock or on a producer, a loop that never dies.</summary>
+public class HygieneTests
+{
+    [Fact]
+    public async Task Dispatch_FlushAndTimerWithNothingPending_NeverDispatchesAnEmptyBatch()
+    {
+        var time = new FakeTimeProvider();
+        var sizes = new List<int>();
+        var batcher = new Batcher<int, int>(
+            (jobs, ct) =>
+            {
+                lock (sizes)
+                {
+                    sizes.Add(jobs.Count);
+                }
+
+                return jobs;
+            },
+            new BatcherOptions<int, int> { MaxBatchSize = 2, MaxBatchDelay = TimeSpan.FromMilliseconds(10), TimeProvider = time });
+        batcher.Start();
+
+        await batcher.FlushAsync().Guarded();
+        batcher.TryAdd(1);
+        batcher.TryAdd(2);
+        await batcher.IdleAsync();
+        time.Advance(TimeSpan.FromSeconds(1));
+        await batcher.FlushAsync().Guarded();
+        await batcher.StopAsync().Guarded();
+
+        Assert.Equal([2], sizes);
+    }
+
+    [Fact]
+    public async Task UserCode_HandlerCallbacksAndContinuations_NeverRunUnderAnInternalLock()
+    {
+        IReadOnlyList<object> locks = [];
+        bool lockHeld = false;
+        void Check() => lockHeld |= InternalLocks.AnyHeld(locks);
+        var options = new BatcherOptions<int, int>
+        {
+            MaxBatchSize = 2,
+            Capacity = 2,
+            MaxBatchDelay = TimeSpan.Zero,
+            TimeProvider = new FakeTimeProvider(),
+            Weigher = _ =>
+            {
+                Check();
+                return 1;
+            },
+            OnBatchCompleted = _ => Check(),
+            OnDeadLetter = _ => Check(),
+            Retry = new RetryPolicy { MaxAttempts = 2 },
+        };
+        var batcher = new Batcher<int, int>(
+            (batch, ct) =>
+            {
+                Check();
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    if (batch[i] % 3 == 0)
+                    {
+                        batch.Retry(i);
+                    }
+                    else
+                    {
+                        batch.SetResult(i, batch[i]);
+                    }
+                }
+
+                return default;
+            },
+            options);
+        locks = InternalLocks.Of(batcher);
+        Assert.NotEmpty(locks);
+
+        // Fill the buffer before Start, so later adds wait for space and resume through the space lock's wake-up.
+        batcher.TryAdd(1);
+        batcher.TryAdd(2);
+        Task[] producers =
+        [
+            .. Enumerable.Range(3, 20).Select(async i =>
+            {
+                await batcher.AddAsync(i);
+                Check();
+                try
+                {
+                    await batcher.AddAndWaitAsync(i + 100);
+                }
+                catch (InvalidOperationException)
+                {
+                    // Jobs divisible by 3 exhaust their retries: expected.
+                }
+
+                Check();
+            }),
+        ];
+        batcher.Start();
+        await Task.WhenAll(producers).Guarded();
+        await batcher.StopAsync().Guarded();
+
+        Assert.False(lockHeld, "user code ran while an internal lock of the batcher was held");
+        Assert.True(batcher.Counters.Failed > 0, "the scenario should include dead-lettered jobs");
+    }
+
+    [Fact]
+    public async Task UserCode_HandlerAndCallbacksWithZeroDelay_NeverRunOnTheProducersThread()
+    {
+        bool onProducer = false;
+        var options = new BatcherOptions<int, int>
+        {
+            MaxBatchSize = 1,
+            MaxBatchDelay = TimeSpan.Zero,
+            TimeProvider = new FakeTimeProvider(),
+            OnBatchCompleted = _ => onProducer |= ProducerThread.IsCurrent,
+        };
+        var batcher = new Batcher<int, int>(
+            (jobs, ct) =>
+            {
+                onProducer |= ProducerThread.IsCurrent;
+                return jobs;
+            },
+            options);
+        batcher.Start();
+
+        for (int i = 0; i < 100; i++)
+        {
+            ProducerThread.Run(() => batcher.TryAdd(i));
+            await ProducerThread.Run(() => batcher.AddAsync(i).AsTask());
+        }
+
+        await batcher.StopAsync().Guarded();
+        Assert.Equal(200, batcher.Counters.Succeeded);
+        Assert.False(onProducer);
+    }
+
+    [Fact]
+    public async Task Handler_CallsTryAddAndFlushOnItsOwnBatcher_DoesNotDeadlock()
+    {
+        Batcher<int, int>? self = null;
+        var flushes = new List<Task>();
+        var batcher = new Batcher<int, int>(
+            (jobs, ct) =>
+            {
+                if (jobs[0] < 5)
+                {
+                    self!.TryAdd(jobs[0] + 1);
+                    lock (flushes)
+                    {
+                        flushes.Add(self.FlushAsync(ct));
+                    }
+                }
+
+                return jobs;
+            },
+            new BatcherOptions<int, int> { MaxBatchSize = 10, MaxBatchDelay = Timeout.InfiniteTimeSpan, TimeProvider = new FakeTimeProvider() });
+        self = batcher;
+        batcher.Start();
+
+        batcher.TryAdd(1);
+        await batcher.FlushAsync().Guarded();
+        Task[] started;
+        lock (flushes)
+        {
+            started = [.. flushes];
+        }
+
+        await Task.WhenAll(started).Guarded();
+        await batcher.StopAsync().Guarded();
+
+        Assert.Equal(5, batcher.Counters.Succeeded);
+    }
+
+    [Fact]
+    public async Task Handler_Throws_LaterBatchesStillWork()
+    {
+        int calls = 0;
+        await using var batcher = new Batcher<int, int>(
+            (jobs, ct) => Interlocked.Increment(ref calls) % 2 == 1 ? throw new InvalidOperationException("odd call") : jobs,
+            new BatcherOptions<int, int> { MaxBatchSize = 1, TimeProvider = new FakeTimeProvider() });
+        batcher.Start();
+
+        for (int i = 0; i < 5; i++)
+        {
+            await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.AddAndWaitAsync(i).Guarded());
+            Assert.Equal(i, await batcher.AddAndWaitAsync(i).Guarded());
+        }
+
+        Assert.Equal(5, batcher.Counters.Failed);
+        Assert.Equal(5, batcher.Counters.Succeeded);
+        Assert.Equal(BatcherState.Running, batcher.State);
+    }
+
+    [Fact]
+    public async Task Timers_AllComeFromTheTimeProvider_NothingFiresUntilItAdvances()
+    {
+        var time = new CountingTimeProvider();
+        var recorder = new Recorder<int>();
+        int attempts = 0;
+        var options = new BatcherOptions<int, int>
+        {
+            MaxBatchSize = 100,
+            MaxBatchDelay = TimeSpan.FromMilliseconds(1),
+            HandlerTimeout = TimeSpan.FromMinutes(1),
+            Retry = new RetryPolicy { MaxAttempts = 2, Delay = TimeSpan.FromMilliseconds(1) },
+            TimeProvider = time,
+        };
+        var batcher = new Batcher<int, int>(
+            (batch, ct) =>
+            {
+                recorder.Record(batch);
+                if (Interlocked.Increment(ref attempts) == 1)
+                {
+                    batch.Retry(0);
+                }
+                else
+                {
+                    batch.SetResult(0, batch[0]);
+                }
+
+                return default;
+            },
+            options);
+        int timersAtStart = time.TimersCreated;
+        batcher.Start();
+        Task<int> awaited = batcher.AddAndWaitAsync(5).AsTask();
+
+        await batcher.IdleAsync();
+        Assert.Equal(0, recorder.BatchCount);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await recorder.WhenBatchesAsync(1);
+        await batcher.IdleAsync();
+
+        // The retry waits on its delay, on the same clock; then its new batch waits MaxBatchDelay again.
+        Assert.False(awaited.IsCompleted);
+        Assert.Equal(1, recorder.BatchCount);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        await batcher.IdleAsync();
+        Assert.Equal(1, recorder.BatchCount);
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(5, await awaited.Guarded());
+        await batcher.StopAsync().Guarded();
+
+        Assert.True(timersAtStart >= 1, "the delay timer should be created on the TimeProvider");
+        Assert.True(time.TimersCreated - timersAtStart >= 3, $"handler-timeout and retry timers should come from the TimeProvider; created {time.TimersCreated - timersAtStart}");
+    }
+
+    [Theory]
+    [InlineData(OverflowPolicy.Reject)]
+    [InlineData(OverflowPolicy.DropNewest)]
+    [InlineData(OverflowPolicy.DropOldest)]
+    public async Task OnDeadLetter_RejectionOrDrop_NeverRunsOnTheProducersThread(OverflowPolicy policy)
+    {
+        bool onProducer = false;
+        int deadLetters = 0;
+        var batcher = new Batcher<int, int>(
+            (jobs, ct) => jobs,
+            new BatcherOptions<int, int>
+            {
+                MaxBatchSize = 1,
+                Capacity = 1,
+                OverflowPolicy = policy,
+                MaxBatchDelay = Timeout.InfiniteTimeSpan,
+                TimeProvider = new FakeTimeProvider(),
+                OnDeadLetter = _ =>
+                {
+                    onProducer |= ProducerThread.IsCurrent;
+                    Interlocked.Increment(ref deadLetters);
+                },
+            });
+        batcher.TryAdd(1);
+
+        await ProducerThread.Run(async () =>
+        {
+            try
+            {
+                await batcher.AddAsync(2);
+            }
+            catch (BatcherFullException)
+            {
+                // Reject: expected.
+            }
+        });
+        await batcher.StopAsync().Guarded();
+
+        Assert.Equal(1, Volatile.Read(ref deadLetters));
+        Assert.False(
+            onProducer,
+            $"Contract point 9: callbacks never run on the producer's thread. OnDeadLetter ran inside AddAsync on the producer's thread ({policy}).");
+    }
+}

@@ -1,0 +1,117 @@
+using Microsoft.Extensions.Time.Testing;
+using Tinybatch.Tests.TestSupport;
+
+namespace Tinybatch.Tests;
+
+/// <summary>OverflowPolicy: what an add does when the buffer is full. Nothing is lost silently.</summary>
+public class OverflowPolicyTests
+{
+    private static (Batcher<int, int> Batcher, Recorder<int> Recorder, List<DeadLetter<int>> DeadLetters) Full(OverflowPolicy policy)
+    {
+        var recorder = new Recorder<int>();
+        var deadLetters = new List<DeadLetter<int>>();
+        var batcher = new Batcher<int, int>(
+            recorder.Echo,
+            new BatcherOptions<int, int>
+            {
+                MaxBatchSize = 2,
+                Capacity = 2,
+                OverflowPolicy = policy,
+                MaxBatchDelay = Timeout.InfiniteTimeSpan,
+                TimeProvider = new FakeTimeProvider(),
+                OnDeadLetter = d =>
+                {
+                    lock (deadLetters)
+                    {
+                        deadLetters.Add(d);
+                    }
+                },
+            });
+        return (batcher, recorder, deadLetters);
+    }
+
+    [Fact]
+    public async Task Wait_BufferFull_AddsWaitForSpaceAndNothingIsLost()
+    {
+        var (batcher, recorder, deadLetters) = Full(OverflowPolicy.Wait);
+        Task<int> first = batcher.AddAndWaitAsync(1).AsTask();
+        batcher.TryAdd(2);
+        Task waiting = batcher.AddAsync(3).AsTask();
+        Assert.False(waiting.IsCompleted);
+
+        batcher.Start();
+        await waiting.Guarded();
+        await batcher.StopAsync().Guarded();
+
+        Assert.Equal(1, await first.Guarded());
+        Assert.Equal([1, 2, 3], recorder.AllJobs);
+        Assert.Empty(deadLetters);
+    }
+
+    [Fact]
+    public async Task Reject_BufferFull_AddsThrowBatcherFullCountedAndDeadLettered()
+    {
+        var (batcher, _, deadLetters) = Full(OverflowPolicy.Reject);
+        batcher.TryAdd(1);
+        batcher.TryAdd(2);
+
+        await Assert.ThrowsAsync<BatcherFullException>(async () => await batcher.AddAsync(3));
+        var error = await Assert.ThrowsAsync<BatcherFullException>(async () => await batcher.AddAndWaitAsync(4));
+        Assert.False(batcher.TryAdd(5));
+
+        Assert.Contains("full", error.Message, StringComparison.Ordinal);
+        Assert.Equal(3, batcher.Counters.Rejected);
+        Assert.Equal(2, batcher.Counters.Accepted);
+
+        // Dead letters decided on a producer are reported off its thread; StopAsync waits for them.
+        await batcher.StopAsync().Guarded();
+        Assert.Equal([3, 4], deadLetters.Select(d => d.Job).Order());
+        Assert.All(deadLetters, d => Assert.Equal(DeadLetterReason.Rejected, d.Reason));
+        Assert.All(deadLetters, d => Assert.IsType<BatcherFullException>(d.Exception));
+    }
+
+    [Fact]
+    public async Task DropNewest_BufferFull_NewJobDroppedCountedAndDeadLettered()
+    {
+        var (batcher, recorder, deadLetters) = Full(OverflowPolicy.DropNewest);
+        batcher.TryAdd(1);
+        batcher.TryAdd(2);
+
+        await batcher.AddAsync(3);
+        await Assert.ThrowsAsync<JobDroppedException>(() => batcher.AddAndWaitAsync(4).Guarded());
+        Assert.False(batcher.TryAdd(5));
+
+        BatcherCounters c = batcher.Counters;
+        Assert.Equal(3, c.Rejected + c.Dropped);
+
+        batcher.Start();
+        await batcher.StopAsync().Guarded();
+        Assert.Equal([1, 2], recorder.AllJobs);
+        Assert.Equal([3, 4], deadLetters.Select(d => d.Job).Order());
+        Assert.All(deadLetters, d => Assert.Equal(DeadLetterReason.Dropped, d.Reason));
+        Assert.All(deadLetters, d => Assert.IsType<JobDroppedException>(d.Exception));
+    }
+
+    [Fact]
+    public async Task DropOldest_BufferFull_OldestQueuedJobDroppedForTheNewOne()
+    {
+        var (batcher, recorder, deadLetters) = Full(OverflowPolicy.DropOldest);
+        Task<int> oldest = batcher.AddAndWaitAsync(1).AsTask();
+        batcher.TryAdd(2);
+
+        Task<int> newest = batcher.AddAndWaitAsync(3).AsTask();
+        Assert.True(batcher.TryAdd(4));
+
+        await Assert.ThrowsAsync<JobDroppedException>(() => oldest.Guarded());
+        Assert.Equal(2, batcher.Counters.Dropped);
+
+        batcher.Start();
+        await batcher.StopAsync().Guarded();
+        Assert.Equal([1, 2], deadLetters.Select(d => d.Job).Order());
+        Assert.All(deadLetters, d => Assert.Equal(DeadLetterReason.Dropped, d.Reason));
+        Assert.Equal(3, await newest.Guarded());
+        Assert.Equal([3, 4], recorder.AllJobs);
+        BatcherCounters c = batcher.Counters;
+        Assert.Equal(c.Accepted, c.Succeeded + c.Failed + c.Canceled + c.Dropped);
+    }
+}
