@@ -152,18 +152,26 @@ public sealed partial class Batcher<TJob, TResult>
 
             if (status == JobStatus.Retry)
             {
-                if (entry.Attempts < _maxAttempts && Volatile.Read(ref _abandonRequested) == 0)
+                if (entry.Attempts < _maxAttempts && !MayRetry(entry.Attempts + 1, exception))
+                {
+                    // The policy refuses this reason: an ordinary failure, not an exhausted retry.
+                    status = JobStatus.Failed;
+                    exception ??= new InvalidOperationException($"The retry policy of batcher '{_name}' refused to retry the job.");
+                }
+                else if (entry.Attempts < _maxAttempts && Volatile.Read(ref _abandonRequested) == 0)
                 {
                     batch.Statuses[i] = JobStatus.Retry;
                     batch.Exceptions[i] = exception;
                     ScheduleRetry(entry, exception, batch.Id);
                     continue;
                 }
-
-                status = JobStatus.Failed;
-                reason = DeadLetterReason.RetriesExhausted;
-                exception ??= new InvalidOperationException(
-                    $"The job was retried {entry.Attempts} times by batcher '{_name}' without succeeding.");
+                else
+                {
+                    status = JobStatus.Failed;
+                    reason = DeadLetterReason.RetriesExhausted;
+                    exception ??= new InvalidOperationException(
+                        $"The job was retried {entry.Attempts} times by batcher '{_name}' without succeeding.");
+                }
             }
 
             batch.Statuses[i] = status;
@@ -280,6 +288,25 @@ public sealed partial class Batcher<TJob, TResult>
         Requeue(retry.Entry);
         Interlocked.Decrement(ref _retryWaiting);
         Poke();
+    }
+
+    /// <summary>Asks the retry policy whether this reason may be retried; a policy that throws counts as "no".</summary>
+    private bool MayRetry(int nextAttempt, Exception? reason)
+    {
+        if (_retry is null)
+        {
+            return true;
+        }
+
+        try
+        {
+            return _retry.ShouldRetry(nextAttempt, reason);
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref _callbackFailures);
+            return false;
+        }
     }
 
     /// <summary>A job that went through a retry has its final outcome: flushes no longer wait for it.</summary>

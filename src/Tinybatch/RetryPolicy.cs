@@ -34,6 +34,16 @@ public class RetryPolicy
     /// <returns>The delay; zero or negative re-queues the job at once.</returns>
     public virtual TimeSpan GetDelay(int nextAttempt, Exception? reason) => Delay;
 
+    /// <summary>
+    /// Decides whether a job that was not successful may be retried for this reason at all. When it returns
+    /// <see langword="false"/> the job fails at once with <paramref name="reason"/> (dead-letter reason
+    /// <see cref="DeadLetterReason.Failed"/>), whatever attempts are left.
+    /// </summary>
+    /// <param name="nextAttempt">The attempt that would be made: 2 for the first retry.</param>
+    /// <param name="reason">Why the previous attempt did not succeed, if known.</param>
+    /// <returns><see langword="true"/> (the default) to retry.</returns>
+    public virtual bool ShouldRetry(int nextAttempt, Exception? reason) => true;
+
     internal void Validate(List<string> errors)
     {
         if (MaxAttempts < 1)
