@@ -194,13 +194,15 @@ public sealed partial class Batcher<TJob, TResult>
             return true;
         }
 
-        return _maxBatchDelay != Timeout.InfiniteTimeSpan && _time.GetElapsedTime(_carry.Timestamp) >= _maxBatchDelay;
+        // Jobs carry no add time when no deadline can release them (see _stampJobs).
+        return _stampJobs && _carry.Timestamp != JobEntry<TJob, TResult>.NotStamped
+            && _time.GetElapsedTime(_carry.Timestamp) >= _maxBatchDelay;
     }
 
     /// <summary>Arms the delay timer for the carry's deadline, when only time can make the next batch due.</summary>
     private void ArmTimer()
     {
-        if (!_hasCarry || !SlotFree || _maxBatchDelay <= TimeSpan.Zero)
+        if (!_hasCarry || !SlotFree || !_stampJobs || _carry.Timestamp == JobEntry<TJob, TResult>.NotStamped)
         {
             return;
         }
@@ -418,7 +420,6 @@ public sealed partial class Batcher<TJob, TResult>
 
         _flushWaiters.Clear();
         Interlocked.Exchange(ref _idleWaiter, null)?.TrySetResult();
-        _telemetry.Unregister(this);
         _lifetimeRegistration.Dispose();
         _stopped.TrySetResult();
     }

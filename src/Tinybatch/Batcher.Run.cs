@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Tinybatch.Internal;
 
@@ -211,7 +212,16 @@ public sealed partial class Batcher<TJob, TResult>
     private void Retire(Batch<TJob, TResult> batch)
     {
         _telemetry.RecordCompletion(this, batch, _time);
-        batch.Activity?.Dispose();
+        if (batch.Activity is { } activity)
+        {
+            if (batch.HandlerException is { } failure)
+            {
+                activity.SetStatus(ActivityStatusCode.Error, failure.Message);
+                activity.SetTag("exception.type", failure.GetType().FullName);
+            }
+
+            activity.Dispose();
+        }
         Interlocked.Add(ref _inFlightJobs, -batch.Size);
         _finished.Enqueue(batch);
         Interlocked.Decrement(ref _inFlightBatches);

@@ -28,7 +28,11 @@ internal sealed class BatcherTelemetry
     private static readonly Lazy<BatcherTelemetry> s_shared = new(() => new BatcherTelemetry(new Meter(MeterName, Version)));
     private static readonly string? Version = typeof(BatcherTelemetry).Assembly.GetName().Version?.ToString();
 
-    private readonly List<IBatcherTelemetrySource> _sources = [];
+    /// <summary>
+    /// Weak, so a batcher's final counters are still exported after it stops (an exporter's last collection at
+    /// shutdown comes after the drain) while a batcher nobody holds can still be collected.
+    /// </summary>
+    private readonly List<WeakReference<IBatcherTelemetrySource>> _sources = [];
     private readonly Histogram<int> _batchSize;
     private readonly Histogram<double> _batchDuration;
     private readonly Histogram<double> _jobWait;
@@ -36,9 +40,18 @@ internal sealed class BatcherTelemetry
     private BatcherTelemetry(Meter meter)
     {
         Meter = meter;
+#if NET9_0_OR_GREATER
+        // Seconds-scale buckets: exporters' defaults are made for milliseconds and would put every sample in the first.
+        var seconds = new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets };
+        var jobs = new InstrumentAdvice<int> { HistogramBucketBoundaries = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] };
+        _batchSize = meter.CreateHistogram("tinybatch.batch.size", "{job}", "Number of jobs in each dispatched batch.", tags: null, advice: jobs);
+        _batchDuration = meter.CreateHistogram("tinybatch.batch.duration", "s", "Time from a batch's dispatch until its outcomes are applied.", tags: null, advice: seconds);
+        _jobWait = meter.CreateHistogram("tinybatch.job.wait_time", "s", "Time a job waits from its add until its batch is dispatched.", tags: null, advice: seconds);
+#else
         _batchSize = meter.CreateHistogram<int>("tinybatch.batch.size", "{job}", "Number of jobs in each dispatched batch.");
         _batchDuration = meter.CreateHistogram<double>("tinybatch.batch.duration", "s", "Time from a batch's dispatch until its outcomes are applied.");
         _jobWait = meter.CreateHistogram<double>("tinybatch.job.wait_time", "s", "Time a job waits from its add until its batch is dispatched.");
+#endif
         meter.CreateObservableCounter("tinybatch.jobs.accepted", () => Observe(c => c.Accepted), "{job}", "Jobs accepted into the buffer.");
         meter.CreateObservableCounter("tinybatch.jobs.processed", () => Observe(c => c.Succeeded), "{job}", "Jobs the handler completed with a result.");
         meter.CreateObservableCounter("tinybatch.jobs.failed", () => Observe(c => c.Failed), "{job}", "Jobs that ended with an exception.");
@@ -64,19 +77,17 @@ internal sealed class BatcherTelemetry
     public static object? CaptureLink() =>
         Source.HasListeners() && Activity.Current is { } current ? current.Context : null;
 
+#if NET9_0_OR_GREATER
+    private static readonly double[] SecondsBuckets =
+        [0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+#endif
+
     public void Register(IBatcherTelemetrySource source)
     {
         lock (_sources)
         {
-            _sources.Add(source);
-        }
-    }
-
-    public void Unregister(IBatcherTelemetrySource source)
-    {
-        lock (_sources)
-        {
-            _sources.Remove(source);
+            _sources.RemoveAll(static w => !w.TryGetTarget(out _));
+            _sources.Add(new WeakReference<IBatcherTelemetrySource>(source));
         }
     }
 
@@ -116,10 +127,12 @@ internal sealed class BatcherTelemetry
             return null;
         }
 
+        // One link per distinct add-time activity: a request that added 100 jobs is linked once.
         List<ActivityLink>? links = null;
+        HashSet<ActivitySpanId>? seen = null;
         for (int i = 0; i < batch.Size; i++)
         {
-            if (batch.Entries[i].Link is ActivityContext context)
+            if (batch.Entries[i].Link is ActivityContext context && (seen ??= []).Add(context.SpanId))
             {
                 (links ??= []).Add(new ActivityLink(context));
             }
@@ -143,14 +156,20 @@ internal sealed class BatcherTelemetry
 
     private Measurement<long>[] Observe(Func<BatcherCounters, long> read)
     {
-        IBatcherTelemetrySource[] sources;
+        var sources = new List<IBatcherTelemetrySource>();
         lock (_sources)
         {
-            sources = [.. _sources];
+            foreach (WeakReference<IBatcherTelemetrySource> weak in _sources)
+            {
+                if (weak.TryGetTarget(out IBatcherTelemetrySource? source))
+                {
+                    sources.Add(source);
+                }
+            }
         }
 
-        var measurements = new Measurement<long>[sources.Length];
-        for (int i = 0; i < sources.Length; i++)
+        var measurements = new Measurement<long>[sources.Count];
+        for (int i = 0; i < sources.Count; i++)
         {
             measurements[i] = new Measurement<long>(read(sources[i].Counters), new KeyValuePair<string, object?>(BatcherTag, sources[i].Name));
         }
