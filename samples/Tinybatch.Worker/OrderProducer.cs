@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry.Metrics;
+
+namespace Tinybatch.Worker;
+
+/// <summary>
+/// Places orders for a few seconds, then stops the app. Most orders are fire-and-forget; every hundredth waits for its
+/// receipt, as a request handler would.
+/// </summary>
+public sealed class OrderProducer(
+    [FromKeyedServices("orders")] Batcher<Order, Receipt> orders,
+    IHostApplicationLifetime lifetime,
+    MeterProvider meters,
+    RunOptions run) : BackgroundService
+{
+    private static readonly ActivitySource Source = new("Tinybatch.Worker");
+
+    /// <summary>Gets the number of orders placed.</summary>
+    public long Placed { get; private set; }
+
+    /// <inheritdoc />
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        long end = Stopwatch.GetTimestamp() + (long)(run.Duration.TotalSeconds * Stopwatch.Frequency);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested && Stopwatch.GetTimestamp() < end)
+            {
+                using (Source.StartActivity("place orders"))
+                {
+                    for (int i = 0; i < 99; i++)
+                    {
+                        await orders.AddAsync(new Order(++Placed, 10m + (Placed % 90)), stoppingToken);
+                    }
+
+                    await orders.AddAndWaitAsync(new Order(++Placed, 99m), stoppingToken);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(2), stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Ctrl+C: the batcher still drains whatever was accepted.
+        }
+
+        // Export once while the batcher is still registered with the meter: a stopped batcher no longer reports its
+        // observable counters and gauges, so the exporter's final export at exit shows only the histograms.
+        await orders.FlushAsync(CancellationToken.None);
+        Console.WriteLine($"Placed {Placed} orders; the metrics so far:");
+        meters.ForceFlush();
+        lifetime.StopApplication();
+    }
+}

@@ -1,0 +1,119 @@
+using Microsoft.Extensions.Logging;
+
+namespace Tinybatch.Extensions.Hosting.Internal;
+
+/// <summary>Names shared by every <see cref="BatcherMonitor{TJob, TResult}"/>.</summary>
+internal static class BatcherMonitor
+{
+    /// <summary>The logger category of every batcher registered with <c>AddBatcher</c>.</summary>
+    public const string LoggerCategory = "Tinybatch";
+
+    /// <summary>How often at most dead letters of one reason are reported.</summary>
+    public static readonly TimeSpan ReportInterval = TimeSpan.FromSeconds(1);
+}
+
+/// <summary>
+/// Logs a batcher's failures without a log storm. A failed handler call is logged once per batch, with its exception.
+/// Dead letters are counted per reason with one interlocked increment (producers may be dropping thousands per second)
+/// and reported at most once per <see cref="BatcherMonitor.ReportInterval"/>, with the count and the first exception:
+/// a timer armed by the first dead letter after a report makes sure the last burst is reported too. Jobs abandoned at
+/// the stop deadline are counted apart and reported by the hosted service as one shutdown error.
+/// </summary>
+internal sealed class BatcherMonitor<TJob, TResult> : IDisposable
+{
+    private const int ReasonCount = (int)DeadLetterReason.TimedOut + 1;
+
+    private readonly ILogger _logger;
+    private readonly ITimer _timer;
+    private readonly long[] _counts = new long[ReasonCount];
+    private readonly Exception?[] _firstExceptions = new Exception?[ReasonCount];
+    private int _armed;
+    private long _stopped;
+
+    public BatcherMonitor(string name, ILogger logger, TimeProvider time)
+    {
+        Name = name;
+        _logger = logger;
+        using (ExecutionContext.SuppressFlow())
+        {
+            _timer = time.CreateTimer(static s => ((BatcherMonitor<TJob, TResult>)s!).Report(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    public string Name { get; }
+
+    public ILogger Logger => _logger;
+
+    /// <summary>Composes logging into the options' callbacks; the user's own callbacks still run, after ours.</summary>
+    public void Attach(BatcherOptions<TJob, TResult> options)
+    {
+        Action<Batch<TJob, TResult>>? userCompleted = options.OnBatchCompleted;
+        Action<DeadLetter<TJob>>? userDeadLetter = options.OnDeadLetter;
+        options.OnBatchCompleted = batch =>
+        {
+            OnBatchCompleted(batch);
+            userCompleted?.Invoke(batch);
+        };
+        options.OnDeadLetter = deadLetter =>
+        {
+            OnDeadLetter(deadLetter);
+            userDeadLetter?.Invoke(deadLetter);
+        };
+    }
+
+    /// <summary>Returns how many jobs failed at the stop deadline since the last call, and resets the count.</summary>
+    public long TakeStoppedCount() => Interlocked.Exchange(ref _stopped, 0);
+
+    /// <summary>Reports the dead letters counted so far, without waiting for the timer.</summary>
+    public void Report()
+    {
+        // Disarm first: a dead letter counted while this runs re-arms the timer, so it is reported next time.
+        Volatile.Write(ref _armed, 0);
+        for (int reason = 0; reason < ReasonCount; reason++)
+        {
+            long count = Interlocked.Exchange(ref _counts[reason], 0);
+            if (count > 0)
+            {
+                Exception? first = Interlocked.Exchange(ref _firstExceptions[reason], null);
+                BatcherLog.DeadLettered(_logger, first, Name, count, (DeadLetterReason)reason);
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        _timer.Dispose();
+        Report();
+    }
+
+    private void OnBatchCompleted(Batch<TJob, TResult> batch)
+    {
+        if (batch.Exception is { } exception)
+        {
+            BatcherLog.HandlerFailed(_logger, exception, Name, batch.Id, batch.Count);
+        }
+    }
+
+    private void OnDeadLetter(DeadLetter<TJob> deadLetter)
+    {
+        int reason = (int)deadLetter.Reason;
+        if (deadLetter.Reason == DeadLetterReason.Stopped)
+        {
+            Interlocked.Increment(ref _stopped);
+            return;
+        }
+
+        if ((uint)reason >= ReasonCount)
+        {
+            // A reason newer than this package: report it under Failed rather than lose it.
+            reason = (int)DeadLetterReason.Failed;
+        }
+
+        Interlocked.CompareExchange(ref _firstExceptions[reason], deadLetter.Exception, null);
+        Interlocked.Increment(ref _counts[reason]);
+        if (Interlocked.CompareExchange(ref _armed, 1, 0) == 0)
+        {
+            _timer.Change(BatcherMonitor.ReportInterval, Timeout.InfiniteTimeSpan);
+        }
+    }
+}
