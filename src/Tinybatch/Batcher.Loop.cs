@@ -173,10 +173,20 @@ public sealed partial class Batcher<TJob, TResult>
 
             _carry = entry;
             _hasCarry = true;
+            StampCarry();
             return true;
         }
 
         return false;
+    }
+
+    /// <summary>A head that was not stamped at add time (see NeedsStamp) counts its wait from now.</summary>
+    private void StampCarry()
+    {
+        if (_stampJobs && _carry.Timestamp == JobEntry<TJob, TResult>.NotStamped)
+        {
+            _carry.Timestamp = Now();
+        }
     }
 
     private bool IsDue()
@@ -274,6 +284,7 @@ public sealed partial class Batcher<TJob, TResult>
             {
                 _carry = entry;
                 _hasCarry = true;
+                StampCarry();
                 entry = default;
                 break;
             }

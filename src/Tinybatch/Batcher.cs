@@ -43,6 +43,8 @@ public sealed partial class Batcher<TJob, TResult> : IAsyncDisposable, IBatcherT
     private readonly bool _retryFailedBatches;
     private readonly BatcherTelemetry _telemetry;
     private readonly bool _stampJobs;
+    private readonly bool _stampEveryJob;
+    private readonly ulong _batchSizeMultiplier;
     private readonly bool _systemClock;
 
     // Shared between producers, handler threads and the loop.
@@ -164,6 +166,8 @@ public sealed partial class Batcher<TJob, TResult> : IAsyncDisposable, IBatcherT
         // is released by the slot alone. (The wait-time histogram stamps jobs while it listens.)
         _stampJobs = _maxBatchDelay > TimeSpan.Zero && _maxBatchDelay != Timeout.InfiniteTimeSpan
             && !(_mode == BatchingMode.Adaptive && _maxConcurrentBatches == 1);
+        _stampEveryJob = !_systemClock || _weigher is not null;
+        _batchSizeMultiplier = (ulong.MaxValue / (uint)_maxBatchSize) + 1;
         using (ExecutionContext.SuppressFlow())
         {
             _timer = _time.CreateTimer(static s => ((Batcher<TJob, TResult>)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
