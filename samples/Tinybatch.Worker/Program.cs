@@ -29,6 +29,7 @@ builder.Services
 
 builder.Services.AddHostedService<OrderProducer>();
 
+// <hosting-otel>
 OpenTelemetry.OpenTelemetryBuilder otel = builder.Services.AddOpenTelemetry()
     .WithMetrics(metrics => metrics
         .AddMeter("Tinybatch")
@@ -39,6 +40,7 @@ if (traces)
         .AddSource("Tinybatch", "Tinybatch.Worker")
         .AddConsoleExporter());
 }
+// </hosting-otel>
 
 using IHost host = builder.Build();
 await host.RunAsync();

@@ -38,7 +38,7 @@ public sealed class WebAppTests
         }
     }
 
-    // README: begin
+    // <hosting-handler>
     public sealed class OrderBatchHandler(OrderStore store) : IBatchHandler<Order, Receipt>
     {
         public async ValueTask HandleAsync(Batch<Order, Receipt> batch, CancellationToken cancellationToken)
@@ -47,9 +47,11 @@ public sealed class WebAppTests
             batch.SetResults(receipts);                                               // receipt i for order i
         }
     }
+    // </hosting-handler>
 
     private static WebApplication BuildApp(string[] args)
     {
+        // <hosting-app>
         WebApplicationBuilder builder = WebApplication.CreateBuilder(args);
         builder.Services.AddScoped<OrderStore>();
         builder.Services
@@ -60,10 +62,10 @@ public sealed class WebAppTests
         WebApplication app = builder.Build();
         app.MapPost("/orders", async (Order order, [FromKeyedServices("orders")] Batcher<Order, Receipt> orders, CancellationToken ct) =>
             await orders.AddAndWaitAsync(order, ct));
+        // </hosting-app>
         return app;
     }
 
-    // README: end
     [Fact]
     public async Task WebApp_ConcurrentRequestsThenStop_EveryOrderStoredOnceAndEveryRequestGetsItsReceipt()
     {

@@ -1,4 +1,5 @@
-// The example of docs/readme/sink.md, kept here so it compiles and runs. Keep the two in step.
+// The README's sink example, verbatim between the region markers (a test in Tinybatch.Tests checks it).
+// <sink-example>
 using Polly;
 using Polly.Retry;
 using Tinybatch.Partitioning;
@@ -99,3 +100,4 @@ public sealed class FirehoseWriter : IAsyncDisposable
     /// <summary>Sends everything queued, then stops.</summary>
     public ValueTask DisposeAsync() => _batcher.DisposeAsync();
 }
+// </sink-example>

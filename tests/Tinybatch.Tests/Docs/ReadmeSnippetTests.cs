@@ -43,7 +43,13 @@ public partial class ReadmeSnippetTests
         Assert.Equal(Normalize(source.Groups["code"].Value), Normalize(marker.Groups["code"].Value));
     }
 
-    private static string Normalize(string code) => string.Join('\n', code.Replace("\r", "").Split('\n').Select(l => l.TrimEnd()));
+    /// <summary>Line endings, trailing spaces and the region's common indentation do not count.</summary>
+    private static string Normalize(string code)
+    {
+        string[] lines = code.Replace("\r", "").Split('\n').Select(l => l.TrimEnd()).ToArray();
+        int indent = lines.Where(l => l.Length > 0).Select(l => l.Length - l.TrimStart().Length).DefaultIfEmpty(0).Min();
+        return string.Join('\n', lines.Select(l => l.Length >= indent ? l[indent..] : l));
+    }
 
     private static string Read(string relativePath) => File.ReadAllText(Path.Combine(RepoRoot(), relativePath));
 
