@@ -1,6 +1,6 @@
 using Tinybatch.EventStream;
 
-// The event-stream demo: see docs/readme/event-stream.md, or run with --help.
+// The event-stream demo: see the README section "The main job", or run with --help.
 DemoOptions options;
 try
 {

@@ -8,7 +8,7 @@ namespace Tinybatch.EventStream;
 internal sealed record RunSettings(int BatchSize, TimeSpan Delay, int Capacity, int Concurrency)
 {
     /// <summary>
-    /// The demo's defaults; see docs/readme/event-stream.md for the measurements behind them. The producers outrun any
+    /// The demo's defaults; see the README section "The main job" for the measurements behind them. The producers outrun any
     /// store, so the buffer stays full and an event waits about Capacity / throughput before its batch: a buffer of
     /// 4 batches keeps the writer fed and that wait short.
     /// </summary>
