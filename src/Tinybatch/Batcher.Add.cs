@@ -204,12 +204,12 @@ public sealed partial class Batcher<TJob, TResult>
     /// machines (60 ns on kvm-clock), so with the system clock only a job that can start a batch is stamped: the first
     /// in line, or one whose place is a multiple of MaxBatchSize behind the head (batches are cut full unless the queue
     /// drains). A head left unstamped by a cancellation, an eviction or two producers racing is stamped when the loop
-    /// takes it (<see cref="TakeHead"/>). Awaited and weighted jobs, and every job under another clock, are stamped.
+    /// takes it (<see cref="TakeHead"/>). Weighted jobs, and every job under another clock, are stamped.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool NeedsStamp(long position, JobCompletion<TJob, TResult>? completion) =>
+    private bool NeedsStamp(long position) =>
         _telemetry.WaitTimeEnabled
-        || (_stampJobs && (_stampEveryJob || completion is not null || position == 1 || FastMod((uint)(position - 1)) == 0));
+        || (_stampJobs && (_stampEveryJob || position == 1 || FastMod((uint)(position - 1)) == 0));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private uint FastMod(uint value) => (uint)(((((_batchSizeMultiplier * value) >> 32) + 1) * (uint)_maxBatchSize) >> 32);
@@ -242,7 +242,7 @@ public sealed partial class Batcher<TJob, TResult>
             Job = job,
             State = state,
             Weight = weight,
-            Timestamp = NeedsStamp(position, completion) ? Now() : JobEntry<TJob, TResult>.NotStamped,
+            Timestamp = NeedsStamp(position) ? Now() : JobEntry<TJob, TResult>.NotStamped,
         };
 
         // Counted before it can be processed, so a snapshot never shows more outcomes than acceptances.

@@ -7,9 +7,14 @@ namespace Tinybatch.Internal;
 /// <see cref="Set"/> is called at most once per <see cref="WaitAsync"/>: the batcher's sleeping flag hands out
 /// that right to exactly one waker.
 /// </summary>
+/// <remarks>
+/// The loop continues synchronously on the thread that wakes it, until it next sleeps: a thread-pool hop costs a
+/// worker wake-up (about 100 µs on an idle virtual machine), while the loop runs no user code and holds no lock, so
+/// the waker only lends its thread for the loop's bookkeeping (cutting a batch and queueing it to the pool).
+/// </remarks>
 internal sealed class AsyncSignal : IValueTaskSource
 {
-    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = false };
 
     public ValueTask WaitAsync() => new(this, _core.Version);
 
