@@ -110,6 +110,7 @@ public sealed partial class Batcher<TJob, TResult>
     internal void OnQueuedJobCanceled(long weight)
     {
         Interlocked.Increment(ref _canceled);
+        Interlocked.Increment(ref _canceledSinceCompaction);
         ReleaseReservation(1, weight);
         Poke();
     }

@@ -14,8 +14,10 @@ public sealed partial class Batcher<TJob, TResult>
     private readonly ObjectPool<Batch<TJob, TResult>> _batchPool;
     private readonly List<Batch<TJob, TResult>> _outstanding = [];
     private readonly List<FlushWaiter> _flushWaiters = [];
+    private readonly Queue<JobEntry<TJob, TResult>> _staged = new();
     private JobEntry<TJob, TResult> _carry;
     private bool _hasCarry;
+    private int _canceledSinceCompaction;
     private long _lastBatchId;
     private long _forceThroughBatchId;
     private long _timerDue = long.MaxValue;
@@ -68,6 +70,11 @@ public sealed partial class Batcher<TJob, TResult>
                 }
 
                 CollectFinishedBatches();
+                if (Volatile.Read(ref _canceledSinceCompaction) > _compactionThreshold)
+                {
+                    Compact();
+                }
+
                 if (Volatile.Read(ref _abandonRequested) != 0)
                 {
                     AbandonAll();
@@ -118,7 +125,7 @@ public sealed partial class Batcher<TJob, TResult>
         Interlocked.Exchange(ref _sleeping, 1);
 
         bool work = Volatile.Read(ref _wakeRequested) != 0
-            || (!_hasCarry && !_queue.IsEmpty)
+            || (!_hasCarry && (_staged.Count > 0 || !_queue.IsEmpty))
             || (_hasCarry && SlotFree
                 && (Volatile.Read(ref _pendingSlot.Value) >= _maxBatchSize
                     || (_weigher is not null && Volatile.Read(ref _pendingWeight) >= _maxBatchWeight)));
@@ -155,7 +162,7 @@ public sealed partial class Batcher<TJob, TResult>
     /// <summary>Moves the oldest live job into the carry, consuming flush markers and cancelled jobs before it.</summary>
     private bool TakeHead()
     {
-        while (_queue.TryDequeue(out JobEntry<TJob, TResult> entry))
+        while (TryDequeue(out JobEntry<TJob, TResult> entry))
         {
             if (entry.Flush is not null)
             {
@@ -178,6 +185,43 @@ public sealed partial class Batcher<TJob, TResult>
         }
 
         return false;
+    }
+
+    /// <summary>The next entry in FIFO order: the loop's staged entries come before everything still in the queue.</summary>
+    private bool TryDequeue(out JobEntry<TJob, TResult> entry) =>
+        _staged.Count > 0 ? _staged.TryDequeue(out entry) : _queue.TryDequeue(out entry);
+
+    /// <summary>
+    /// Drops the entries of callers who cancelled while queued. They gave their place back at once, but a lock-free
+    /// queue cannot remove from the middle: behind a stalled handler they would pile up without bound. The loop moves
+    /// the live entries, in order, into its own staging queue and lets the cancelled ones go.
+    /// </summary>
+    private void Compact()
+    {
+        Interlocked.Exchange(ref _canceledSinceCompaction, 0);
+        int staged = _staged.Count;
+        for (int i = 0; i < staged; i++)
+        {
+            KeepIfLive(_staged.Dequeue());
+        }
+
+        while (_queue.TryDequeue(out JobEntry<TJob, TResult> entry))
+        {
+            KeepIfLive(entry);
+        }
+
+        void KeepIfLive(JobEntry<TJob, TResult> entry)
+        {
+            if (entry.State is JobCompletion<TJob, TResult> { IsCanceled: true } canceled)
+            {
+                canceled.ReleaseByBatcher();
+                ReleaseOrigin(entry);
+            }
+            else
+            {
+                _staged.Enqueue(entry);
+            }
+        }
     }
 
     /// <summary>A head that was not stamped at add time (see NeedsStamp) counts its wait from now.</summary>
@@ -259,7 +303,7 @@ public sealed partial class Batcher<TJob, TResult>
         _carry = default;
 
         // One pass, straight from the queue into the batch: each job is copied once.
-        while (count < _maxBatchSize && _queue.TryDequeue(out entries[count]))
+        while (count < _maxBatchSize && (_staged.Count > 0 ? _staged.TryDequeue(out entries[count]) : _queue.TryDequeue(out entries[count])))
         {
             ref JobEntry<TJob, TResult> entry = ref entries[count];
             object? state = entry.State;
@@ -401,6 +445,7 @@ public sealed partial class Batcher<TJob, TResult>
         && _outstanding.Count == 0
         && Volatile.Read(ref _pendingSlot.Value) <= 0
         && Volatile.Read(ref _retryWaiting) == 0
+        && _staged.Count == 0
         && _queue.IsEmpty
         && _finished.IsEmpty
         && Volatile.Read(ref _callbacksPending) == 0;
@@ -412,7 +457,7 @@ public sealed partial class Batcher<TJob, TResult>
         FailSpaceWaiters();
 
         // Flushes that raced with the end: every job before them has an outcome now.
-        while (_queue.TryDequeue(out JobEntry<TJob, TResult> entry))
+        while (TryDequeue(out JobEntry<TJob, TResult> entry))
         {
             entry.Flush?.Completion.TrySetResult();
             entry.Completion?.ReleaseByBatcher();

@@ -96,12 +96,6 @@ public sealed partial class Batcher<TJob, TResult>
     /// </summary>
     private void AbandonAll(BatcherStoppedException? exception = null)
     {
-        if (!_handlerCts.IsCancellationRequested)
-        {
-            // Asynchronously: the handlers' cancellation callbacks are user code and must not run on the loop.
-            _ = _handlerCts.CancelAsync();
-        }
-
         BatcherStoppedException Failure() => exception ??= new BatcherStoppedException(
             $"The stop deadline of batcher '{_name}' expired before this job had an outcome.");
 
@@ -116,7 +110,7 @@ public sealed partial class Batcher<TJob, TResult>
             _carry = default;
         }
 
-        while (_queue.TryDequeue(out JobEntry<TJob, TResult> entry))
+        while (TryDequeue(out JobEntry<TJob, TResult> entry))
         {
             if (entry.Flush is not null)
             {
@@ -149,6 +143,13 @@ public sealed partial class Batcher<TJob, TResult>
         foreach (Batch<TJob, TResult> batch in _outstanding.ToArray())
         {
             Abandon(batch, Failure(), DeadLetterReason.Stopped);
+        }
+
+        // Only now cancel the handlers' token: a handler that honours it must not finish first and give its jobs a
+        // TaskCanceledException instead of the stop exception. Asynchronously, since its callbacks are user code.
+        if (!_handlerCts.IsCancellationRequested)
+        {
+            _ = _handlerCts.CancelAsync();
         }
 
         CollectFinishedBatches();

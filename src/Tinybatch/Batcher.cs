@@ -43,6 +43,7 @@ public sealed partial class Batcher<TJob, TResult> : IAsyncDisposable, IBatcherT
     private readonly bool _retryFailedBatches;
     private readonly BatcherTelemetry _telemetry;
     private readonly bool _stampJobs;
+    private readonly int _compactionThreshold;
     private readonly bool _stampEveryJob;
     private readonly ulong _batchSizeMultiplier;
     private readonly bool _systemClock;
@@ -167,6 +168,10 @@ public sealed partial class Batcher<TJob, TResult> : IAsyncDisposable, IBatcherT
         _stampJobs = _maxBatchDelay > TimeSpan.Zero && _maxBatchDelay != Timeout.InfiniteTimeSpan
             && !(_mode == BatchingMode.Adaptive && _maxConcurrentBatches == 1);
         _stampEveryJob = !_systemClock || _weigher is not null;
+
+        // Cancelled entries allowed to linger in the queue before the loop compacts it: memory stays within about
+        // twice the buffer, and compaction (linear in the queue) runs at most once per that many cancellations.
+        _compactionThreshold = Math.Max(1024, _capacity);
         _batchSizeMultiplier = (ulong.MaxValue / (uint)_maxBatchSize) + 1;
         using (ExecutionContext.SuppressFlow())
         {
