@@ -1,0 +1,75 @@
+namespace Tinybatch.ReliabilityTests.Hazards;
+
+/// <summary>Calls from a single-threaded SynchronizationContext (UI-like) never deadlock.</summary>
+[Collection(ReliabilitySuite.Name)]
+public sealed class SynchronizationContextTests
+{
+    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
+
+    private static Batcher<int, int> Doubler(int maxBatchSize = 4) => new(
+        (jobs, _) => jobs.Select(j => j * 2).ToArray(),
+        new BatcherOptions<int, int> { MaxBatchSize = maxBatchSize, MaxBatchDelay = Timeout.InfiniteTimeSpan });
+
+    [Fact]
+    public async Task AddAndWaitFlushStop_AwaitedOnSingleThreadedContext_CompleteOnTheContext()
+    {
+        using var context = new SingleThreadedContext();
+        await using Batcher<int, int> batcher = Doubler();
+        batcher.Start();
+
+        (int[] results, bool stillOnContext) = await context.RunAsync(async () =>
+        {
+            Task<int>[] waits = Enumerable.Range(1, 6).Select(i => batcher.AddAndWaitAsync(i).AsTask()).ToArray();
+            await batcher.FlushAsync();
+            int[] all = await Task.WhenAll(waits);
+            await batcher.StopAsync();
+            return (all, Environment.CurrentManagedThreadId == context.ThreadId);
+        }).WaitAsync(Guard);
+
+        Assert.Equal([2, 4, 6, 8, 10, 12], results);
+        Assert.True(stillOnContext, "awaits in the caller's code resume on the caller's context");
+        Assert.Equal(BatcherState.Stopped, batcher.State);
+    }
+
+    [Fact]
+    public async Task BlockingWaits_OnSingleThreadedContextThread_DoNotDeadlock()
+    {
+        using var context = new SingleThreadedContext();
+        await using Batcher<int, int> batcher = Doubler(maxBatchSize: 1);
+        batcher.Start();
+
+        int result = await context.RunAsync(() =>
+        {
+            // Sync-over-async on the only thread of the context: deadlocks if the batcher needs this thread to finish.
+            int value = batcher.AddAndWaitAsync(21).AsTask().GetAwaiter().GetResult();
+            batcher.TryAdd(5);
+            batcher.FlushAsync().GetAwaiter().GetResult();
+            batcher.StopAsync().GetAwaiter().GetResult();
+            return Task.FromResult(value);
+        }).WaitAsync(Guard);
+
+        Assert.Equal(42, result);
+        Assert.Equal(2, batcher.Counters.Succeeded);
+    }
+
+    [Fact]
+    public async Task DisposeAsync_BlockedOnContextThreadWithJobsPending_DoesNotDeadlock()
+    {
+        using var context = new SingleThreadedContext();
+        Batcher<int, int> batcher = Doubler(maxBatchSize: 100);
+        batcher.Start();
+
+        long succeeded = await context.RunAsync(() =>
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                batcher.TryAdd(i);
+            }
+
+            batcher.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            return Task.FromResult(batcher.Counters.Succeeded);
+        }).WaitAsync(Guard);
+
+        Assert.Equal(10, succeeded);
+    }
+}

@@ -1,0 +1,28 @@
+namespace Tinybatch.ReliabilityTests;
+
+/// <summary>
+/// Finds TestResults/ at the repository root (the directory holding Tinybatch.sln, searched upwards from the test's
+/// output folder), or under the current directory when the build output lives outside the repository.
+/// </summary>
+public static class ResultsFile
+{
+    public static void Append(string fileName, string line)
+    {
+        string directory = Path.Combine(FindRoot() ?? Environment.CurrentDirectory, "TestResults");
+        Directory.CreateDirectory(directory);
+        File.AppendAllText(Path.Combine(directory, fileName), $"{DateTimeOffset.UtcNow:u} {line}{Environment.NewLine}");
+    }
+
+    private static string? FindRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Tinybatch.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
+        return null;
+    }
+}
