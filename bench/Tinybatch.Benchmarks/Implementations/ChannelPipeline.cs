@@ -7,7 +7,7 @@ namespace Tinybatch.Benchmarks.Implementations;
 /// A hand-rolled batcher on System.Threading.Channels: one consumer reads up to MaxBatchSize items, and once it holds
 /// the first item of a batch it waits for more at most MaxBatchDelay (a reusable CancellationTokenSource with CancelAfter).
 /// </summary>
-internal sealed class ChannelPipeline<T>
+internal sealed class ChannelPipeline<T> : IAnchorPipeline<T>
 {
     private readonly Channel<T> _channel = Channel.CreateUnbounded<T>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SpanHandler<T> _handler;
@@ -35,6 +35,11 @@ internal sealed class ChannelPipeline<T>
     {
         _channel.Writer.TryComplete();
         return _consumer;
+    }
+
+    /// <summary>Nothing to release: the consumer ends when the channel completes.</summary>
+    public void Dispose()
+    {
     }
 
     private async Task ConsumeAsync()

@@ -3,7 +3,7 @@ using System.Threading.Tasks.Dataflow;
 namespace Tinybatch.Benchmarks.Implementations;
 
 /// <summary>TPL Dataflow: a BatchBlock linked to an ActionBlock, with a periodic timer calling TriggerBatch.</summary>
-internal sealed class DataflowPipeline<T> : IDisposable
+internal sealed class DataflowPipeline<T> : IAnchorPipeline<T>
 {
     private readonly BatchBlock<T> _batch;
     private readonly ActionBlock<T[]> _action;

@@ -7,9 +7,9 @@ internal static class ImplementationFactory
     {
         ImplementationKind.Tinybatch => new TinybatchImplementation(sink, settings, BatchingMode.Fixed),
         ImplementationKind.TinybatchAdaptive => new TinybatchImplementation(sink, settings, BatchingMode.Adaptive),
-        ImplementationKind.Dataflow => new DataflowImplementation(sink, settings),
-        ImplementationKind.Rx => new RxImplementation(sink, settings),
-        ImplementationKind.Channel => new ChannelImplementation(sink, settings),
+        ImplementationKind.Dataflow => new AnchorImplementation(DisplayName(kind), sink, settings, new DataflowPipelines()),
+        ImplementationKind.Rx => new AnchorImplementation(DisplayName(kind), sink, settings, new RxPipelines()),
+        ImplementationKind.Channel => new AnchorImplementation(DisplayName(kind), sink, settings, new ChannelPipelines()),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown implementation."),
     };
 

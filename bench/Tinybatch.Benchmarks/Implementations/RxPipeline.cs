@@ -5,7 +5,7 @@ using System.Runtime.InteropServices;
 namespace Tinybatch.Benchmarks.Implementations;
 
 /// <summary>Rx: a Subject, Synchronize() when several producers call OnNext, then Buffer(TimeSpan, int).</summary>
-internal sealed class RxPipeline<T> : IDisposable
+internal sealed class RxPipeline<T> : IAnchorPipeline<T>
 {
     private readonly Subject<T> _subject = new();
     private readonly TaskCompletionSource _completed = new(TaskCreationOptions.RunContinuationsAsynchronously);

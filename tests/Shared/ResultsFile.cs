@@ -1,10 +1,11 @@
-namespace Tinybatch.StressTests;
+// Compiled into each test project that writes a figure for the CI log (see the project files).
+namespace Tinybatch;
 
 /// <summary>
 /// Finds TestResults/ at the repository root (the directory holding Tinybatch.sln, searched upwards from the test's
 /// output folder), or under the current directory when the build output lives outside the repository.
 /// </summary>
-public static class ResultsFile
+internal static class ResultsFile
 {
     public static void Append(string fileName, string line)
     {
