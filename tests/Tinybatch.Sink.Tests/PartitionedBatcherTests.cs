@@ -210,28 +210,37 @@ public sealed class PartitionedBatcherTests
             }
         });
 
+        // Keys rotate (each is idle while the others are used, then comes back), so partitions retire between uses and
+        // adds race their retirement. Rounds repeat, a bounded number of times, until retirements have happened.
         const int PerProducer = 3000;
-        Task[] producers = Enumerable.Range(0, 3).Select(p => Task.Run(async () =>
+        int rounds = 0;
+        while (rounds == 0 || (batcher.PartitionsRetired < 2 && rounds < 50))
         {
-            for (int i = 0; i < PerProducer; i++)
+            int round = rounds++;
+            Task[] producers = Enumerable.Range(0, 3).Select(p => Task.Run(async () =>
             {
-                int id = (p * PerProducer) + i;
-                int result = await batcher.AddAndWaitAsync(new Ev("k" + (i % 3), id));
-                Assert.Equal(id, result);
-            }
-        })).ToArray();
+                for (int i = 0; i < PerProducer; i++)
+                {
+                    int id = (((round * 3) + p) * PerProducer) + i;
+                    int result = await batcher.AddAndWaitAsync(new Ev("k" + ((i / 300) % 4), id));
+                    Assert.Equal(id, result);
+                }
+            })).ToArray();
 
-        await Task.WhenAll(producers).WaitAsync(TimeSpan.FromSeconds(60));
+            await Task.WhenAll(producers).WaitAsync(TimeSpan.FromSeconds(60));
+        }
+
         await stop.CancelAsync();
         await retirer;
         await batcher.StopAsync().WaitAsync(Guard);
 
-        Assert.Equal(3 * PerProducer, seen.Count);
+        int expected = rounds * 3 * PerProducer;
+        Assert.True(batcher.PartitionsRetired > 0, $"the test must retire partitions while producers add ({rounds} rounds)");
+        Assert.Equal(expected, seen.Count);
         Assert.All(seen.Values, n => Assert.Equal(1, n));
-        Assert.True(batcher.PartitionsRetired > 0, "the test must retire partitions while producers add");
         BatcherCounters counters = batcher.Counters;
-        Assert.Equal(3 * PerProducer, counters.Accepted);
-        Assert.Equal(3 * PerProducer, counters.Succeeded);
+        Assert.Equal(expected, counters.Accepted);
+        Assert.Equal(expected, counters.Succeeded);
         Assert.Equal(0, counters.Rejected);
     }
 
