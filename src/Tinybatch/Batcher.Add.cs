@@ -266,46 +266,45 @@ public sealed partial class Batcher<TJob, TResult>
 
     private async ValueTask AddWhenFullAsync(TJob job, long weight, CancellationToken cancellationToken)
     {
-        switch (_overflow)
+        // A dropped fire-and-forget job is reported to the dead-letter callback; its producer is not told.
+        if (await MakeRoomAsync(job, weight, cancellationToken).ConfigureAwait(false) is null)
         {
-            case OverflowPolicy.Wait:
-                await WaitForSpaceAsync(weight, cancellationToken).ConfigureAwait(false);
-                break;
-            case OverflowPolicy.Reject:
-                Refuse(job, DeadLetterReason.Rejected);
-                ThrowHelper.ThrowFull(_name, _capacity);
-                break;
-            case OverflowPolicy.DropOldest when TryEvictOldest(weight):
-                break;
-            default:
-                Refuse(job, DeadLetterReason.Dropped);
-                return;
+            Enqueue(job, weight, null);
         }
-
-        Enqueue(job, weight, null);
     }
 
     private async ValueTask<TResult> AddAndWaitWhenFullAsync(TJob job, long weight, CancellationToken cancellationToken)
     {
-        switch (_overflow)
+        if (await MakeRoomAsync(job, weight, cancellationToken).ConfigureAwait(false) is { } dropped)
         {
-            case OverflowPolicy.Wait:
-                await WaitForSpaceAsync(weight, cancellationToken).ConfigureAwait(false);
-                break;
-            case OverflowPolicy.Reject:
-                Refuse(job, DeadLetterReason.Rejected);
-                ThrowHelper.ThrowFull(_name, _capacity);
-                break;
-            case OverflowPolicy.DropOldest when TryEvictOldest(weight):
-                break;
-            default:
-                throw Refuse(job, DeadLetterReason.Dropped);
+            throw dropped;
         }
 
         var completion = JobCompletion<TJob, TResult>.Rent(_completionPool, this, weight);
         ValueTask<TResult> result = completion.Arm(cancellationToken);
         Enqueue(job, weight, completion);
         return await result.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Applies the overflow policy to an add that found the buffer full: waits for a place, evicts the oldest queued job,
+    /// or refuses. Returns <see langword="null"/> when the job holds a place now, or the exception of the dropped job.
+    /// <see cref="OverflowPolicy.Reject"/> throws the same exception its dead letter carries.
+    /// </summary>
+    private async ValueTask<Exception?> MakeRoomAsync(TJob job, long weight, CancellationToken cancellationToken)
+    {
+        switch (_overflow)
+        {
+            case OverflowPolicy.Wait:
+                await WaitForSpaceAsync(weight, cancellationToken).ConfigureAwait(false);
+                return null;
+            case OverflowPolicy.Reject:
+                throw Refuse(job, DeadLetterReason.Rejected);
+            case OverflowPolicy.DropOldest when TryEvictOldest(weight):
+                return null;
+            default:
+                return Refuse(job, DeadLetterReason.Dropped);
+        }
     }
 
     /// <summary>Counts a refused add and reports it to the dead-letter callback; returns the exception of the refusal.</summary>
@@ -421,8 +420,4 @@ public sealed partial class Batcher<TJob, TResult>
             }
         }
     }
-
-    [Conditional("DEBUG")]
-    private void AssertReservationsBalanced() =>
-        Debug.Assert(Volatile.Read(ref _pendingSlot.Value) >= 0, "More reservations released than taken.");
 }

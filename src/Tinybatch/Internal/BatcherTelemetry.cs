@@ -39,7 +39,6 @@ internal sealed class BatcherTelemetry
 
     private BatcherTelemetry(Meter meter)
     {
-        Meter = meter;
 #if NET9_0_OR_GREATER
         // Seconds-scale buckets: exporters' defaults are made for milliseconds and would put every sample in the first.
         var seconds = new InstrumentAdvice<double> { HistogramBucketBoundaries = SecondsBuckets };
@@ -62,8 +61,6 @@ internal sealed class BatcherTelemetry
         meter.CreateObservableGauge("tinybatch.queue.depth", () => Observe(c => c.Pending), "{job}", "Accepted jobs not yet dispatched.");
         meter.CreateObservableGauge("tinybatch.jobs.in_flight", () => Observe(c => c.InFlight), "{job}", "Jobs in batches whose handler is running.");
     }
-
-    public Meter Meter { get; }
 
     /// <summary>Whether someone listens to the wait-time histogram: only then do jobs need an add time for it.</summary>
     public bool WaitTimeEnabled => _jobWait.Enabled;

@@ -18,10 +18,6 @@ internal static class ThrowHelper
         throw new BatcherStoppedException($"The batcher '{name}' is stopped (or its lifetime token was cancelled): it accepts no more jobs.");
 
     [DoesNotReturn]
-    public static void ThrowFull(string name, int capacity) =>
-        throw new BatcherFullException($"The buffer of batcher '{name}' is full ({capacity} jobs) and its overflow policy is Reject: the job was rejected.");
-
-    [DoesNotReturn]
     public static void ThrowTooHeavy(string name, long weight, long cap) =>
         throw new JobTooHeavyException($"The job weighs {weight}, more than the MaxBatchWeight of batcher '{name}' ({cap}): no batch could hold it.")
         {
