@@ -12,16 +12,7 @@ public class AdaptiveModeTests
         var gate = new HandlerGate();
         var recorder = new Recorder<int>();
         await using var batcher = new Batcher<int, int>(
-            async (jobs, ct) =>
-            {
-                recorder.Record(jobs);
-                if (recorder.BatchCount == 1)
-                {
-                    await gate.PassAsync();
-                }
-
-                return jobs;
-            },
+            Handlers.HoldFirstBatch(recorder, gate),
             new BatcherOptions<int, int>
             {
                 Mode = BatchingMode.Adaptive,

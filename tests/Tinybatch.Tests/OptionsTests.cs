@@ -229,16 +229,7 @@ public class OptionsTests
         var gate = new HandlerGate();
         var recorder = new Recorder<int>();
         await using var batcher = new Batcher<int, int>(
-            async (jobs, ct) =>
-            {
-                recorder.Record(jobs);
-                if (recorder.BatchCount == 1)
-                {
-                    await gate.PassAsync();
-                }
-
-                return jobs;
-            },
+            Handlers.HoldFirstBatch(recorder, gate),
             new BatcherOptions<int, int> { MaxBatchSize = 2, MaxBatchDelay = Delay, TimeProvider = time });
         batcher.Start();
 
@@ -431,16 +422,7 @@ public class OptionsTests
         var gate = new HandlerGate();
         var recorder = new Recorder<int>();
         await using var batcher = new Batcher<int, int>(
-            async (jobs, ct) =>
-            {
-                recorder.Record(jobs);
-                if (recorder.BatchCount == 1)
-                {
-                    await gate.PassAsync();
-                }
-
-                return jobs;
-            },
+            Handlers.HoldFirstBatch(recorder, gate),
             new BatcherOptions<int, int> { MaxBatchSize = 1, MaxBatchDelay = Delay, TimeProvider = time });
         batcher.Start();
 
