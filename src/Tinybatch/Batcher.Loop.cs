@@ -127,7 +127,7 @@ public sealed partial class Batcher<TJob, TResult>
         bool work = Volatile.Read(ref _wakeRequested) != 0
             || (!_hasCarry && (_staged.Count > 0 || !_queue.IsEmpty))
             || (_hasCarry && SlotFree
-                && (Volatile.Read(ref _pendingSlot.Value) >= _maxBatchSize
+                && (IsFullBatchQueued()
                     || (_weigher is not null && Volatile.Read(ref _pendingWeight) >= _maxBatchWeight)));
         if (work && Interlocked.Exchange(ref _sleeping, 0) != 0)
         {
@@ -238,7 +238,7 @@ public sealed partial class Batcher<TJob, TResult>
         if (_lastBatchId < _forceThroughBatchId
             || Volatile.Read(ref _flushRequests) > 0
             || Volatile.Read(ref _state) >= StateStopping
-            || Volatile.Read(ref _pendingSlot.Value) >= _maxBatchSize
+            || IsFullBatchQueued()
             || (_weigher is not null && Volatile.Read(ref _pendingWeight) >= _maxBatchWeight)
             || (_mode == BatchingMode.Adaptive && Volatile.Read(ref _inFlightBatches) == 0)
             || _maxBatchDelay == TimeSpan.Zero
@@ -252,6 +252,15 @@ public sealed partial class Batcher<TJob, TResult>
         return _stampJobs && _carry.Timestamp != JobEntry<TJob, TResult>.NotStamped
             && _time.GetElapsedTime(_carry.Timestamp) >= _maxBatchDelay;
     }
+
+    /// <summary>
+    /// Whether a full batch is waiting: as many live reservations as a batch holds, and the jobs themselves in the queue
+    /// behind the carry. A reservation counts as soon as a producer takes its place, before its job is enqueued; without
+    /// the second check the loop could cut, in that instant, a batch short of the job still on its way.
+    /// </summary>
+    private bool IsFullBatchQueued() =>
+        Volatile.Read(ref _pendingSlot.Value) >= _maxBatchSize
+        && _staged.Count + _queue.Count >= _maxBatchSize - 1;
 
     /// <summary>Arms the delay timer for the carry's deadline, when only time can make the next batch due.</summary>
     private void ArmTimer()
