@@ -349,10 +349,16 @@ public sealed partial class Batcher<TJob, TResult>
             }
 
             Interlocked.Increment(ref _dropped);
-            var exception = new JobDroppedException(
-                $"The buffer of batcher '{_name}' was full ({_capacity} jobs): this job, the oldest queued, was dropped to make room (DropOldest).");
-            oldest.Completion?.TrySetException(exception);
-            oldest.Completion?.ReleaseByBatcher();
+
+            // Without a caller to tell, the exception is created only if a dead-letter callback receives it.
+            Exception? exception = null;
+            if (oldest.Completion is { } dropped)
+            {
+                exception = NewOldestDroppedException();
+                dropped.TrySetException(exception);
+                dropped.ReleaseByBatcher();
+            }
+
             DeadLetterLater(oldest.Job, DeadLetterReason.Dropped, exception, oldest.Attempts);
             return true;
         }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Tinybatch.Internal;
@@ -11,6 +12,10 @@ public sealed partial class Batcher<TJob, TResult>
     private readonly HashSet<DelayedRetry> _delayedRetries = [];
     private readonly SortedDictionary<long, int> _retryOrigins = [];
     private int _retryOriginCount;
+    private const int OutboxLimit = 1024;
+    private readonly ConcurrentQueue<OutboxLetter> _outbox = new();
+    private int _outboxDraining;
+    private string? _oldestDroppedMessage;
     private int _callbacksPending;
 
     private void RunBatch(Batch<TJob, TResult> batch)
@@ -365,27 +370,61 @@ public sealed partial class Batcher<TJob, TResult>
     }
 
     /// <summary>
-    /// A dead letter decided on a producer's thread (a rejection or a drop at add time) is reported from the thread pool,
-    /// so the callback never runs inside the producer's add. Stop waits for it.
+    /// A dead letter decided on a producer's thread (a rejection or a drop at add time) waits in the outbox and is
+    /// reported from the thread pool, so the callback does not run inside the producer's add. One drain runs at a time.
+    /// When the outbox holds <see cref="OutboxLimit"/> letters (a flood faster than the callback), the producer delivers
+    /// the oldest letter itself before it returns: the outbox, and so memory, stays bounded. Stop waits for the outbox.
     /// </summary>
-    private void DeadLetterLater(TJob job, DeadLetterReason reason, Exception exception, int attempts)
+    private void DeadLetterLater(TJob job, DeadLetterReason reason, Exception? exception, int attempts)
     {
         if (_onDeadLetter is null)
         {
             return;
         }
 
-        Interlocked.Increment(ref _callbacksPending);
-        ThreadPool.UnsafeQueueUserWorkItem(
-            static work =>
-            {
-                work.Owner.DeadLetter(work.Letter.Job, work.Letter.Reason, work.Letter.Exception, work.Letter.Attempts);
-                Interlocked.Decrement(ref work.Owner._callbacksPending);
-                work.Owner.Poke();
-            },
-            new LateDeadLetter(this, new DeadLetter<TJob>(job, reason, exception, attempts)),
-            preferLocal: false);
+        int backlog = Interlocked.Increment(ref _callbacksPending);
+        _outbox.Enqueue(new OutboxLetter(job, reason, exception, attempts));
+        if (backlog > OutboxLimit && _outbox.TryDequeue(out OutboxLetter oldest))
+        {
+            Deliver(oldest);
+        }
+
+        if (Volatile.Read(ref _outboxDraining) == 0 && Interlocked.Exchange(ref _outboxDraining, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static owner => owner.DrainOutbox(), this, preferLocal: false);
+        }
     }
+
+    private void DrainOutbox()
+    {
+        while (true)
+        {
+            while (_outbox.TryDequeue(out OutboxLetter letter))
+            {
+                Deliver(letter);
+            }
+
+            Volatile.Write(ref _outboxDraining, 0);
+
+            // A letter enqueued after the last TryDequeue but before the flag was cleared saw the drain running.
+            if (_outbox.IsEmpty || Interlocked.Exchange(ref _outboxDraining, 1) != 0)
+            {
+                break;
+            }
+        }
+    }
+
+    private void Deliver(in OutboxLetter letter)
+    {
+        DeadLetter(letter.Job, letter.Reason, letter.Exception ?? NewOldestDroppedException(), letter.Attempts);
+        if (Interlocked.Decrement(ref _callbacksPending) == 0)
+        {
+            Poke();
+        }
+    }
+
+    private JobDroppedException NewOldestDroppedException() => new(_oldestDroppedMessage ??=
+        $"The buffer of batcher '{_name}' was full ({_capacity} jobs): this job, the oldest queued, was dropped to make room (DropOldest).");
 
     private void DeadLetter(TJob job, DeadLetterReason reason, Exception exception, int attempts)
     {
@@ -437,7 +476,8 @@ public sealed partial class Batcher<TJob, TResult>
         }
     }
 
-    private sealed record LateDeadLetter(Batcher<TJob, TResult> Owner, DeadLetter<TJob> Letter);
+    /// <summary>A dead letter waiting in the outbox; a null exception is created when the letter is delivered.</summary>
+    private readonly record struct OutboxLetter(TJob Job, DeadLetterReason Reason, Exception? Exception, int Attempts);
 
     /// <summary>A job waiting out its retry delay.</summary>
     private sealed class DelayedRetry(Batcher<TJob, TResult> owner, JobEntry<TJob, TResult> entry)

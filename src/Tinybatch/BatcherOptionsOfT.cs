@@ -25,9 +25,11 @@ public sealed class BatcherOptions<TJob, TResult> : BatcherOptions
 
     /// <summary>
     /// Gets or sets a callback that receives every job that ended without success other than through its caller's
-    /// cancellation: failed, retries exhausted, rejected, dropped or abandoned at stop. It runs on the thread that
-    /// decided the outcome (a producer for rejections and drops, the batch's thread otherwise). An exception it throws
-    /// is caught and counted in <see cref="BatcherCounters.CallbackFailures"/>.
+    /// cancellation: failed, retries exhausted, rejected, dropped or abandoned at stop. It runs on the batch's thread, or,
+    /// for jobs rejected or dropped while being added, on the thread pool; while such letters pile up faster than the
+    /// callback takes them (more than about a thousand), the adding thread delivers one itself, so memory stays bounded.
+    /// Calls can therefore overlap: make the callback thread-safe. An exception it throws is caught and counted in
+    /// <see cref="BatcherCounters.CallbackFailures"/>. Stop waits until every letter has been delivered.
     /// </summary>
     public Action<DeadLetter<TJob>>? OnDeadLetter { get; set; }
 

@@ -114,4 +114,56 @@ public class OverflowPolicyTests
         BatcherCounters c = batcher.Counters;
         Assert.Equal(c.Accepted, c.Succeeded + c.Failed + c.Canceled + c.Dropped);
     }
+
+    [Fact]
+    public async Task DropOldest_DeadLetterCallbackStalled_AddingThreadDeliversWhatExceedsTheOutbox()
+    {
+        // The outbox of dead letters decided while adding holds about a thousand letters (OnDeadLetter's documentation);
+        // past that the adding thread delivers the oldest itself, so a stalled callback cannot make memory grow.
+        const int OutboxLimit = 1024;
+        const int Drops = 5_000;
+        int producer = Environment.CurrentManagedThreadId;
+        using var stalled = new ManualResetEventSlim();
+        int inline = 0;
+        int delivered = 0;
+        var batcher = new Batcher<int, int>(
+            new Recorder<int>().Echo,
+            new BatcherOptions<int, int>
+            {
+                MaxBatchSize = 2,
+                Capacity = 2,
+                OverflowPolicy = OverflowPolicy.DropOldest,
+                MaxBatchDelay = Timeout.InfiniteTimeSpan,
+                TimeProvider = new FakeTimeProvider(),
+                OnDeadLetter = d =>
+                {
+                    Assert.Equal(DeadLetterReason.Dropped, d.Reason);
+                    Assert.IsType<JobDroppedException>(d.Exception);
+                    if (Environment.CurrentManagedThreadId == producer)
+                    {
+                        inline++;
+                    }
+                    else
+                    {
+                        stalled.Wait();
+                    }
+
+                    Interlocked.Increment(ref delivered);
+                },
+            });
+
+        for (int i = 0; i < Drops + 2; i++)
+        {
+            Assert.True(batcher.TryAdd(i));
+        }
+
+        Assert.Equal(Drops - OutboxLimit, inline);
+        Assert.Equal(Drops, batcher.Counters.Dropped);
+
+        stalled.Set();
+        batcher.Start();
+        await batcher.StopAsync().Guarded();
+        Assert.Equal(Drops, Volatile.Read(ref delivered));
+        Assert.Equal(0, batcher.Counters.CallbackFailures);
+    }
 }

@@ -68,6 +68,9 @@ public sealed class BoundedMemoryTests(ITestOutputHelper output)
         await batcher.StopAsync().WaitAsync(TimeSpan.FromSeconds(30));
         BatcherCounters c = batcher.Counters;
         Assert.Equal(c.Accepted, c.Succeeded + c.Dropped);
+
+        // TryAdd's refusals stay with the caller; every drop reaches the dead-letter callback before stop returns.
+        Assert.Equal(c.Dropped, Interlocked.Read(ref deadLetters));
     }
 
     [Fact]
