@@ -144,6 +144,30 @@ public class BackpressureTests
     }
 
     [Fact]
+    public async Task AddAsync_WaitingForSpaceWhenStopBegins_FailsAtOnceWithBatcherStopped()
+    {
+        var gate = new HandlerGate();
+        var batcher = new Batcher<int, int>(Gated(gate), Options(size: 2, capacity: 2));
+        batcher.Start();
+        Task<int>[] accepted = [.. Enumerable.Range(1, 4).Select(i => batcher.AddAndWaitAsync(i).AsTask())];
+        await gate.WhenEnteredAsync(1);
+        Assert.True(SpinWait.SpinUntil(() => batcher.Counters.Accepted == 4, TimeSpan.FromSeconds(30)), "jobs 3 and 4 were never accepted");
+        Task waiting = batcher.AddAsync(5).AsTask();
+        Assert.False(waiting.IsCompleted);
+
+        // The held batch keeps the buffer full, so no space will free before the stop ends: the add must not wait for it.
+        Task stop = batcher.StopAsync();
+        await Assert.ThrowsAsync<BatcherStoppedException>(() => waiting.Guarded());
+        Assert.False(stop.IsCompleted);
+
+        gate.Open();
+        await stop.Guarded();
+        int[] results = await Task.WhenAll(accepted).Guarded();
+        Assert.Equal([1, 2, 3, 4], results);
+        Assert.Equal(4, batcher.Counters.Accepted);
+    }
+
+    [Fact]
     public async Task MaxConcurrentBatches_Default_RunsOneHandlerAtATime()
     {
         var gate = new HandlerGate();

@@ -243,4 +243,40 @@ public class RetryTests
         await stop.Guarded();
         Assert.Equal(9, await awaited.Guarded());
     }
+
+    [Fact]
+    public async Task Retry_WaitingOnDelayWhenStopDeadlineFires_FailsWithBatcherStoppedAndIsNeverRetried()
+    {
+        var time = new FakeTimeProvider();
+        var (options, deadLetters) = Options(new RetryPolicy { MaxAttempts = 2, Delay = TimeSpan.FromSeconds(5) }, time);
+        int calls = 0;
+        var batcher = new Batcher<int, int>(
+            (batch, ct) =>
+            {
+                Interlocked.Increment(ref calls);
+                batch.Retry(0);
+                return default;
+            },
+            options);
+        batcher.Start();
+        Task<int> awaited = batcher.AddAndWaitAsync(1).AsTask();
+        await batcher.IdleAsync();
+
+        using var deadline = new CancellationTokenSource();
+        Task stop = batcher.StopAsync(deadline.Token);
+        await batcher.IdleAsync();
+        Assert.False(stop.IsCompleted);
+
+        await deadline.CancelAsync();
+        await stop.Guarded();
+        await Assert.ThrowsAsync<BatcherStoppedException>(() => awaited.Guarded());
+        DeadLetter<int> letter = Assert.Single(deadLetters);
+        Assert.Equal((1, DeadLetterReason.Stopped, 1), (letter.Job, letter.Reason, letter.Attempts));
+
+        // The retry's timer was cancelled with the job: the clock reaching it runs nothing.
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(1, Volatile.Read(ref calls));
+        BatcherCounters c = batcher.Counters;
+        Assert.Equal((1, 0, 1), (c.Accepted, c.Succeeded, c.Failed));
+    }
 }
