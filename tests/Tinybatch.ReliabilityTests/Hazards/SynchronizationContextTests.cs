@@ -72,4 +72,28 @@ public sealed class SynchronizationContextTests
 
         Assert.Equal(10, succeeded);
     }
+
+    [Fact]
+    public async Task StopWithDeadline_BlockedOnContextThreadWithJobsPending_DoesNotDeadlock()
+    {
+        using var context = new SingleThreadedContext();
+        Batcher<int, int> batcher = Doubler(maxBatchSize: 100);
+        batcher.Start();
+        using var deadline = new CancellationTokenSource();
+
+        long succeeded = await context.RunAsync(() =>
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                batcher.TryAdd(i);
+            }
+
+            // A deadline that can fire takes its own await inside the batcher; it must not need this thread to resume.
+            batcher.StopAsync(deadline.Token).GetAwaiter().GetResult();
+            return Task.FromResult(batcher.Counters.Succeeded);
+        }).WaitAsync(Guard);
+
+        Assert.Equal(10, succeeded);
+        Assert.Equal(BatcherState.Stopped, batcher.State);
+    }
 }
