@@ -151,21 +151,9 @@ public class FlushTests
     public async Task FlushAsync_EarlierJobRetriedWithDelay_WaitsForItsFinalOutcome()
     {
         var time = new FakeTimeProvider();
-        int calls = 0;
+        var handler = new RetryFirstCall(1);
         await using var batcher = new Batcher<int, int>(
-            (batch, ct) =>
-            {
-                if (Interlocked.Increment(ref calls) == 1)
-                {
-                    batch.Retry(0);
-                }
-                else
-                {
-                    batch.SetResult(0, 1);
-                }
-
-                return default;
-            },
+            handler.Handle,
             new BatcherOptions<int, int>
             {
                 MaxBatchDelay = TimeSpan.FromHours(1),
@@ -182,7 +170,7 @@ public class FlushTests
 
         // No idle poke: the retry timer alone must bring the job back and the flush to completion.
         bool done = await flush.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(t => t.Exception is null, TaskScheduler.Default);
-        Assert.True(done, $"Flush never completed after the retry was due: {batcher.Counters}, calls = {Volatile.Read(ref calls)}");
+        Assert.True(done, $"Flush never completed after the retry was due: {batcher.Counters}, calls = {handler.Calls}");
         await batcher.FlushAsync().Guarded();
 
         Assert.Equal(1, batcher.Counters.Succeeded);

@@ -178,36 +178,24 @@ public class RetryTests
     {
         var time = new FakeTimeProvider();
         var (options, _) = Options(new RetryPolicy { MaxAttempts = 2, Delay = TimeSpan.FromSeconds(5) }, time);
-        int calls = 0;
+        var handler = new RetryFirstCall(9);
         await using var batcher = new Batcher<int, int>(
-            (batch, ct) =>
-            {
-                if (Interlocked.Increment(ref calls) == 1)
-                {
-                    batch.Retry(0);
-                }
-                else
-                {
-                    batch.SetResult(0, 9);
-                }
-
-                return default;
-            },
+            handler.Handle,
             options);
         batcher.Start();
         Task<int> awaited = batcher.AddAndWaitAsync(1).AsTask();
 
         await batcher.IdleAsync();
-        Assert.Equal(1, Volatile.Read(ref calls));
+        Assert.Equal(1, handler.Calls);
         Assert.Equal(1, batcher.PendingCount);
 
         time.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromMilliseconds(1));
         await batcher.IdleAsync();
-        Assert.Equal(1, Volatile.Read(ref calls));
+        Assert.Equal(1, handler.Calls);
 
         time.Advance(TimeSpan.FromMilliseconds(1));
         Assert.Equal(9, await awaited.Guarded());
-        Assert.Equal(2, Volatile.Read(ref calls));
+        Assert.Equal(2, handler.Calls);
     }
 
     [Fact]
@@ -215,21 +203,9 @@ public class RetryTests
     {
         var time = new FakeTimeProvider();
         var (options, _) = Options(new RetryPolicy { MaxAttempts = 2, Delay = TimeSpan.FromSeconds(5) }, time);
-        int calls = 0;
+        var handler = new RetryFirstCall(9);
         var batcher = new Batcher<int, int>(
-            (batch, ct) =>
-            {
-                if (Interlocked.Increment(ref calls) == 1)
-                {
-                    batch.Retry(0);
-                }
-                else
-                {
-                    batch.SetResult(0, 9);
-                }
-
-                return default;
-            },
+            handler.Handle,
             options);
         batcher.Start();
         Task<int> awaited = batcher.AddAndWaitAsync(1).AsTask();
