@@ -6,7 +6,7 @@ namespace Tinybatch.ReliabilityTests.Hazards;
 [Collection(ReliabilitySuite.Name)]
 public sealed class DisposeTests
 {
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Guard = HangGuard.Timeout;
 
     [Fact]
     public async Task DisposeAsync_CalledTwice_BothCompleteAndJobsDrained()

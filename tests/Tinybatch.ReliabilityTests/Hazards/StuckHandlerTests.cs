@@ -4,7 +4,7 @@ namespace Tinybatch.ReliabilityTests.Hazards;
 [Collection(ReliabilitySuite.Name)]
 public sealed class StuckHandlerTests
 {
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Guard = HangGuard.Timeout;
 
     [Fact]
     public async Task StopWithDeadline_AsyncHandlerNeverReturns_ReturnsAndFailsJobsWithBatcherStopped()

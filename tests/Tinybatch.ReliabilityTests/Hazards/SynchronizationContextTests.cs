@@ -4,7 +4,7 @@ namespace Tinybatch.ReliabilityTests.Hazards;
 [Collection(ReliabilitySuite.Name)]
 public sealed class SynchronizationContextTests
 {
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Guard = HangGuard.Timeout;
 
     private static Batcher<int, int> Doubler(int maxBatchSize = 4) => new(
         (jobs, _) => jobs.Select(j => j * 2).ToArray(),

@@ -10,7 +10,7 @@ namespace Tinybatch.ReliabilityTests.Model;
 /// </summary>
 public sealed partial class RealBatcherDriver : IAsyncDisposable
 {
-    private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan Guard = HangGuard.Timeout;
 
     private readonly Scenario _scenario;
     private readonly BatcherModel _model;

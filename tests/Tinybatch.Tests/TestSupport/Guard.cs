@@ -1,9 +1,9 @@
 namespace Tinybatch.Tests.TestSupport;
 
-/// <summary>Real-time hang guards: a test that waits for a signal fails after 30 s instead of hanging the run.</summary>
+/// <summary>Real-time hang guards: a test that waits for a signal fails after <see cref="HangGuard.Timeout"/> instead of hanging the run.</summary>
 internal static class Guard
 {
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(30);
+    public static readonly TimeSpan Timeout = HangGuard.Timeout;
 
     public static Task Guarded(this Task task) => task.WaitAsync(Timeout);
 
