@@ -196,7 +196,7 @@ public class HygieneTests
     }
 
     [Fact]
-    public async Task Timers_AllComeFromTheTimeProvider_NothingFiresUntilItAdvances()
+    public async Task Timers_AllComeFromTheTimeProvider_FireOnlyWhenItAdvancesAndAreDisposedByStop()
     {
         var time = new CountingTimeProvider();
         var recorder = new Recorder<int>();
@@ -247,6 +247,7 @@ public class HygieneTests
 
         Assert.True(timersAtStart >= 1, "the delay timer should be created on the TimeProvider");
         Assert.True(time.TimersCreated - timersAtStart >= 3, $"handler-timeout and retry timers should come from the TimeProvider; created {time.TimersCreated - timersAtStart}");
+        Assert.True(time.TimersAlive == 0, $"every timer should be disposed once the batcher stopped; {time.TimersAlive} of {time.TimersCreated} are not");
     }
 
     [Theory]

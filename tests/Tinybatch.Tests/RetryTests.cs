@@ -223,7 +223,7 @@ public class RetryTests
     [Fact]
     public async Task Retry_WaitingOnDelayWhenStopDeadlineFires_FailsWithBatcherStoppedAndIsNeverRetried()
     {
-        var time = new FakeTimeProvider();
+        var time = new CountingTimeProvider();
         var (options, deadLetters) = Options(new RetryPolicy { MaxAttempts = 2, Delay = TimeSpan.FromSeconds(5) }, time);
         int calls = 0;
         var batcher = new Batcher<int, int>(
@@ -249,7 +249,9 @@ public class RetryTests
         DeadLetter<int> letter = Assert.Single(deadLetters);
         Assert.Equal((1, DeadLetterReason.Stopped, 1), (letter.Job, letter.Reason, letter.Attempts));
 
-        // The retry's timer was cancelled with the job: the clock reaching it runs nothing.
+        // The retry's timer was disposed with the job (so the clock no longer holds the job), and reaching its due
+        // time runs nothing.
+        Assert.Equal(0, time.TimersAlive);
         time.Advance(TimeSpan.FromSeconds(5));
         Assert.Equal(1, Volatile.Read(ref calls));
         BatcherCounters c = batcher.Counters;
