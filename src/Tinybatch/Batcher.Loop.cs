@@ -20,7 +20,7 @@ public sealed partial class Batcher<TJob, TResult>
     private int _canceledSinceCompaction;
     private long _lastBatchId;
     private long _forceThroughBatchId;
-    private long _timerDue = long.MaxValue;
+    private long _timerArmedFor = JobEntry<TJob, TResult>.NotStamped;
     private int _timerFired;
     private int _sleeping;
     private int _wakeRequested;
@@ -66,7 +66,8 @@ public sealed partial class Batcher<TJob, TResult>
                 Interlocked.Exchange(ref _wakeRequested, 0);
                 if (Interlocked.Exchange(ref _timerFired, 0) != 0)
                 {
-                    _timerDue = long.MaxValue;
+                    // Fired, so no longer armed: if it fired early, the next ArmTimer arms it again.
+                    _timerArmedFor = JobEntry<TJob, TResult>.NotStamped;
                 }
 
                 CollectFinishedBatches();
@@ -270,8 +271,8 @@ public sealed partial class Batcher<TJob, TResult>
             return;
         }
 
-        long due = _carry.Timestamp + (long)(_maxBatchDelay.Ticks * (double)_time.TimestampFrequency / TimeSpan.TicksPerSecond);
-        if (due == _timerDue)
+        // The deadline is the carry's add time plus the delay: a timer armed for the same add time is already right.
+        if (_carry.Timestamp == _timerArmedFor)
         {
             return;
         }
@@ -289,7 +290,7 @@ public sealed partial class Batcher<TJob, TResult>
             remaining = TimeSpan.FromTicks((remaining.Ticks + TimeSpan.TicksPerMillisecond - 1) / TimeSpan.TicksPerMillisecond * TimeSpan.TicksPerMillisecond);
         }
 
-        _timerDue = due;
+        _timerArmedFor = _carry.Timestamp;
         _timer.Change(remaining, Timeout.InfiniteTimeSpan);
     }
 
@@ -335,9 +336,9 @@ public sealed partial class Batcher<TJob, TResult>
 
             if (_weigher is not null && weight + entry.Weight > _maxBatchWeight)
             {
+                // Weighted jobs are all stamped when added (see NeedsStamp): the new carry keeps its add time.
                 _carry = entry;
                 _hasCarry = true;
-                StampCarry();
                 entry = default;
                 break;
             }
