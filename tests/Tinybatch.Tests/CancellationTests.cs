@@ -128,4 +128,119 @@ public class CancellationTests
 
         Assert.Equal(0, batcher.Counters.Accepted);
     }
+    /// <summary>
+    /// A lock-free queue cannot remove from its middle, so the entries of callers who cancelled stay in it until the
+    /// loop compacts them away: once more of them than max(1,024, Capacity) have cancelled since the last compaction.
+    /// Each round cancels exactly one more than that (in two waves, as the buffer holds only 2,000), and the second
+    /// compaction also passes over the live jobs the first one kept aside.
+    /// </summary>
+    [Fact]
+    public async Task AddAndWaitAsync_ThousandsCancelledBehindAStalledHandler_AreLetGoAndLiveJobsKeepTheirOrder()
+    {
+        const int capacity = 2_000;
+        var gate = new HandlerGate();
+        var recorder = new Recorder<int>();
+        var batcher = new Batcher<Box, int>(
+            async (batch, ct) =>
+            {
+                recorder.Record(batch.Select(b => b.Id));
+                if (batch.Id == 1)
+                {
+                    await gate.PassAsync();
+                }
+
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    batch.SetResult(i, batch[i].Id);
+                }
+            },
+            new BatcherOptions<Box, int>
+            {
+                MaxBatchSize = 10,
+                MaxBatchDelay = Timeout.InfiniteTimeSpan,
+                Capacity = capacity,
+                TimeProvider = new FakeTimeProvider(),
+            });
+        batcher.Start();
+        var live = new List<int>();
+        int next = 0;
+        for (int i = 0; i < 10; i++)
+        {
+            batcher.TryAdd(new Box(++next));
+            live.Add(next);
+        }
+
+        await gate.WhenEnteredAsync(1);
+
+        for (int round = 1; round <= 2; round++)
+        {
+            var jobs = new List<WeakReference>();
+            foreach (int wave in new[] { capacity / 2, (capacity / 2) + 1 })
+            {
+                using var cts = new CancellationTokenSource();
+                var waits = new List<Task<int>>();
+                for (int i = 0; i < wave; i++)
+                {
+                    if (i % 100 == 0)
+                    {
+                        batcher.TryAdd(new Box(++next));
+                        live.Add(next);
+                    }
+
+                    (Task<int> wait, WeakReference job) = AddCancellable(batcher, ++next, cts.Token);
+                    waits.Add(wait);
+                    jobs.Add(job);
+                }
+
+                await cts.CancelAsync();
+                foreach (Task<int> wait in waits)
+                {
+                    await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait.Guarded());
+                }
+            }
+
+            // The handler is still stalled: only a compaction can have let go of the cancelled jobs.
+            Assert.True(
+                await AllCollectedAsync(jobs),
+                $"Round {round}: the jobs of callers who cancelled are still held while the handler is stalled.");
+        }
+
+        batcher.TryAdd(new Box(++next));
+        live.Add(next);
+        gate.Open();
+        await batcher.StopAsync().Guarded();
+
+        Assert.Equal(live, recorder.AllJobs);
+        Assert.Equal(2 * (capacity + 1), batcher.Counters.Canceled);
+        Assert.Equal(live.Count, batcher.Counters.Succeeded);
+    }
+
+    private static (Task<int> Wait, WeakReference Job) AddCancellable(Batcher<Box, int> batcher, int id, CancellationToken cancellationToken)
+    {
+        var job = new Box(id);
+        return (batcher.AddAndWaitAsync(job, cancellationToken).AsTask(), new WeakReference(job));
+    }
+
+    /// <summary>Collects until every reference is dead, or gives up after the hang guard.</summary>
+    private static async Task<bool> AllCollectedAsync(IEnumerable<WeakReference> references)
+    {
+        WeakReference[] all = [.. references];
+        var guard = System.Diagnostics.Stopwatch.StartNew();
+        while (guard.Elapsed < Guard.Timeout)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            if (all.All(r => !r.IsAlive))
+            {
+                return true;
+            }
+
+            // The loop compacts on its own thread after the last cancellation: give it the processor.
+            await Task.Yield();
+        }
+
+        return false;
+    }
+
+    private sealed record Box(int Id);
 }

@@ -179,4 +179,69 @@ public class FlushTests
             "Contract: FlushAsync completes when every job added before the call has an outcome. It completed while the "
             + "job was waiting for its retry, with no outcome yet.");
     }
+    /// <summary>
+    /// A retried job goes back into the queue and its caller may cancel it there. The flush waits for retried jobs of
+    /// earlier batches; this one has no outcome left to wait for, so it must not hold the flush. Either as the carry
+    /// (the first job of the next batch) or behind another job.
+    /// </summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task FlushAsync_RetriedJobCancelledByItsCallerWhileQueued_CompletesWithoutIt(bool behindAnotherJob)
+    {
+        var gate = new HandlerGate();
+        var recorder = new Recorder<int>();
+        int calls = 0;
+        await using var batcher = new Batcher<int, int>(
+            async (batch, ct) =>
+            {
+                recorder.Record(batch);
+                if (Interlocked.Increment(ref calls) == 1)
+                {
+                    await gate.PassAsync();
+                }
+
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    if (batch[i] == 1 && batch.GetAttempt(i) == 1)
+                    {
+                        batch.Retry(i);
+                    }
+                    else
+                    {
+                        batch.SetResult(i, batch[i]);
+                    }
+                }
+            },
+            new BatcherOptions<int, int>
+            {
+                MaxBatchSize = 3,
+                MaxBatchDelay = TimeSpan.FromHours(1),
+                TimeProvider = new FakeTimeProvider(),
+                Retry = new RetryPolicy { MaxAttempts = 3, Delay = TimeSpan.Zero },
+            });
+        batcher.Start();
+        using var cts = new CancellationTokenSource();
+        Task<int> retried = batcher.AddAndWaitAsync(1, cts.Token).AsTask();
+        batcher.TryAdd(2);
+        batcher.TryAdd(4);
+        await gate.WhenEnteredAsync(1);
+        if (behindAnotherJob)
+        {
+            // Job 3 becomes the next batch's first job while batch 1 is held; job 1's retry queues behind it.
+            batcher.TryAdd(3);
+        }
+
+        gate.Open();
+        await batcher.IdleAsync();
+        Assert.False(retried.IsCompleted);
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => retried.Guarded());
+        await batcher.FlushAsync().Guarded();
+
+        int[][] expected = behindAnotherJob ? [[1, 2, 4], [3]] : [[1, 2, 4]];
+        Assert.Equal(expected, recorder.Batches.ToArray());
+        Assert.Equal((1, behindAnotherJob ? 3 : 2), (batcher.Counters.Canceled, batcher.Counters.Succeeded));
+    }
 }

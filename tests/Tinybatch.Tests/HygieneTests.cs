@@ -293,4 +293,62 @@ public class HygieneTests
             onProducer,
             $"Contract point 9: callbacks never run on the producer's thread. OnDeadLetter ran inside AddAsync on the producer's thread ({policy}).");
     }
+    [Fact]
+    public async Task DispatchLoop_ItsClockThrows_FailsEveryWaitingJobVisiblyAndStops()
+    {
+        var time = new TimerChangeThrowsTimeProvider();
+        var deadLetters = new List<DeadLetter<int>>();
+        var batcher = new Batcher<int, int>(
+            (jobs, ct) => jobs,
+            new BatcherOptions<int, int>
+            {
+                MaxBatchSize = 100,
+                MaxBatchDelay = TimeSpan.FromMilliseconds(10),
+                TimeProvider = time,
+                OnDeadLetter = letter =>
+                {
+                    lock (deadLetters)
+                    {
+                        deadLetters.Add(letter);
+                    }
+                },
+            });
+        batcher.Start();
+
+        // Arming the delay timer for this job throws inside the dispatch loop.
+        Task<int> awaited = batcher.AddAndWaitAsync(1).AsTask();
+
+        BatcherStoppedException failure = await Assert.ThrowsAsync<BatcherStoppedException>(() => awaited.Guarded());
+        Assert.Same(time.Thrown, failure.InnerException);
+        Assert.Contains("dispatch loop", failure.Message, StringComparison.Ordinal);
+        Assert.Contains(time.Thrown.Message, failure.Message, StringComparison.Ordinal);
+        await batcher.Completion.Guarded();
+        Assert.Equal(BatcherState.Stopped, batcher.State);
+        Assert.Throws<BatcherStoppedException>(() => batcher.TryAdd(2));
+        Assert.Equal((1, 0, 1), (batcher.Counters.Accepted, batcher.Counters.Succeeded, batcher.Counters.Failed));
+        lock (deadLetters)
+        {
+            Assert.Equal((1, DeadLetterReason.Stopped), (Assert.Single(deadLetters).Job, deadLetters[0].Reason));
+        }
+    }
+
+    /// <summary>A clock whose timers cannot be armed: <see cref="ITimer.Change"/> throws.</summary>
+    private sealed class TimerChangeThrowsTimeProvider : FakeTimeProvider
+    {
+        public InvalidOperationException Thrown { get; } = new("the timer cannot be armed");
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            new ThrowingTimer(Thrown);
+
+        private sealed class ThrowingTimer(Exception thrown) : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => throw thrown;
+
+            public void Dispose()
+            {
+            }
+
+            public ValueTask DisposeAsync() => default;
+        }
+    }
 }

@@ -1,0 +1,160 @@
+using Microsoft.Extensions.Time.Testing;
+using Tinybatch.Tests.TestSupport;
+
+namespace Tinybatch.Tests;
+
+/// <summary>
+/// The hot path allocates nothing in steady state: batches, their work items and awaited jobs' completions are pooled.
+/// Allocation is counted process-wide, so these tests run alone; the bound is loose (a few bytes per job, for the
+/// runtime's own occasional allocations), far below what one object per job or per batch would cost.
+/// </summary>
+[Collection(NonParallel.Name)]
+public class HotPathAllocationTests
+{
+    private const double MaxBytesPerJob = 2;
+
+    [Theory]
+    [InlineData(BatchingMode.Fixed)]
+    [InlineData(BatchingMode.Adaptive)]
+    public async Task TryAdd_SteadyState_AllocatesNothingPerJobOrBatch(BatchingMode mode)
+    {
+        // Chunks keep the backlog bounded: a queue that must grow allocates its new segment, once, and that is not the
+        // steady state. The warm-up grows it to its working size.
+        const int chunk = 1_000;
+        const int chunks = 40;
+        var counter = new HandledCounter();
+        await using var batcher = new Batcher<int, int>(
+            (batch, ct) =>
+            {
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    batch.SetResult(i, batch[i]);
+                }
+
+                counter.Add(batch.Count);
+                return default;
+            },
+            new BatcherOptions<int, int>
+            {
+                MaxBatchSize = 4,
+                MaxBatchDelay = TimeSpan.Zero,
+                Mode = mode,
+                Capacity = 2 * chunk,
+                TimeProvider = new FakeTimeProvider(),
+            });
+        batcher.Start();
+
+        int next = await AddChunksAsync(batcher, counter, 0, chunk, chunks / 4);
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        await AddChunksAsync(batcher, counter, next, chunk, chunks);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        double perJob = (double)allocated / (chunk * chunks);
+        Assert.True(
+            perJob < MaxBytesPerJob,
+            $"{mode}: {allocated:N0} bytes for {chunk * chunks:N0} fire-and-forget jobs ({perJob:F2} B/job); "
+            + $"{batcher.Counters.Batches:N0} batches in all.");
+    }
+
+    [Fact]
+    public async Task AddAndWaitAsync_SteadyState_AllocatesNothingPerRequest()
+    {
+        const int requests = 10_000;
+        await using var batcher = new Batcher<int, int>(
+            (batch, ct) =>
+            {
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    batch.SetResult(i, batch[i]);
+                }
+
+                return default;
+            },
+            new BatcherOptions<int, int>
+            {
+                MaxBatchSize = 4,
+                MaxBatchDelay = TimeSpan.Zero,
+                TimeProvider = new FakeTimeProvider(),
+            });
+        batcher.Start();
+
+        await RequestAllAsync(batcher, requests);
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        await RequestAllAsync(batcher, requests);
+        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+
+        double perRequest = (double)allocated / requests;
+        Assert.True(
+            perRequest < MaxBytesPerJob,
+            $"{allocated:N0} bytes for {requests:N0} awaited requests ({perRequest:F1} B/request).");
+    }
+
+    private static async Task<int> AddChunksAsync(Batcher<int, int> batcher, HandledCounter counter, int first, int chunk, int chunks)
+    {
+        int id = first;
+        for (int c = 0; c < chunks; c++)
+        {
+            Task handled = counter.Expect(id + chunk);
+            for (int end = id + chunk; id < end; id++)
+            {
+                if (!batcher.TryAdd(id))
+                {
+                    throw new InvalidOperationException($"Job {id} was refused: the buffer should never fill in this test.");
+                }
+            }
+
+            await handled.Guarded();
+        }
+
+        return id;
+    }
+
+    private static async Task RequestAllAsync(Batcher<int, int> batcher, int count)
+    {
+        for (int id = 0; id < count; id++)
+        {
+            int result = await batcher.AddAndWaitAsync(id);
+            if (result != id)
+            {
+                throw new InvalidOperationException($"Request {id} got {result}.");
+            }
+        }
+    }
+
+    /// <summary>Counts handled jobs and completes the wait for the next target (one small task per chunk of jobs).</summary>
+    private sealed class HandledCounter
+    {
+        private readonly object _lock = new();
+        private long _handled;
+        private long _target = long.MaxValue;
+        private TaskCompletionSource? _signal;
+
+        public Task Expect(long count)
+        {
+            var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            lock (_lock)
+            {
+                _target = count;
+                _signal = signal;
+                if (_handled >= count)
+                {
+                    signal.TrySetResult();
+                }
+            }
+
+            return signal.Task;
+        }
+
+        public void Add(int jobs)
+        {
+            lock (_lock)
+            {
+                _handled += jobs;
+                if (_handled >= _target)
+                {
+                    _signal?.TrySetResult();
+                }
+            }
+        }
+    }
+}
