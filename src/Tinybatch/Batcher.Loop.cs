@@ -296,6 +296,9 @@ public sealed partial class Batcher<TJob, TResult>
 
     private void DispatchBatch()
     {
+        // The clock is user code (a TimeProvider) and may throw: read it before any job leaves the queue or the carry,
+        // where the loop's failure handling still finds every job.
+        long dispatched = Now();
         Batch<TJob, TResult> batch = _batchPool.TryRent() ?? new Batch<TJob, TResult>(_maxBatchSize);
         JobEntry<TJob, TResult>[] entries = batch.Entries;
         int count = 0;
@@ -370,7 +373,7 @@ public sealed partial class Batcher<TJob, TResult>
         batch.Id = id;
         batch.Size = count;
         batch.Weight = weight;
-        batch.DispatchTimestamp = Now();
+        batch.DispatchTimestamp = dispatched;
         if (marker is not null)
         {
             RegisterFlush(marker, id);
@@ -380,7 +383,7 @@ public sealed partial class Batcher<TJob, TResult>
         Interlocked.Add(ref _inFlightJobs, count);
         Interlocked.Increment(ref _inFlightBatches);
         Interlocked.Increment(ref _batches);
-        ReleaseReservation(count, _weigher is null ? 0 : weight);
+        ReleaseReservation(count, weight);
         _telemetry.RecordDispatch(this, batch, _time);
         batch.WorkItem ??= new BatchWorkItem(this, batch);
 

@@ -294,16 +294,30 @@ public class HygieneTests
             $"Contract point 9: callbacks never run on the producer's thread. OnDeadLetter ran inside AddAsync on the producer's thread ({policy}).");
     }
     [Fact]
-    public async Task DispatchLoop_ItsClockThrows_FailsEveryWaitingJobVisiblyAndStops()
+    public async Task DispatchLoop_ItsClockThrows_FailsEveryWaitingJobAndAddVisiblyAndStops()
     {
-        var time = new TimerChangeThrowsTimeProvider();
+        var time = new BreakableClock();
+        var gate = new HandlerGate();
         var deadLetters = new List<DeadLetter<int>>();
         var batcher = new Batcher<int, int>(
-            (jobs, ct) => jobs,
+            async (batch, ct) =>
+            {
+                if (batch.Id == 1)
+                {
+                    await gate.PassAsync();
+                }
+
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    batch.SetResult(i, batch[i]);
+                }
+            },
             new BatcherOptions<int, int>
             {
-                MaxBatchSize = 100,
+                MaxBatchSize = 2,
                 MaxBatchDelay = TimeSpan.FromMilliseconds(10),
+                Capacity = 2,
+                HandlerTimeout = Timeout.InfiniteTimeSpan,
                 TimeProvider = time,
                 OnDeadLetter = letter =>
                 {
@@ -314,41 +328,42 @@ public class HygieneTests
                 },
             });
         batcher.Start();
+        batcher.TryAdd(1);
+        batcher.TryAdd(2);
+        await gate.WhenEnteredAsync(1);
+        Task<int> awaited = batcher.AddAndWaitAsync(3).AsTask();
+        batcher.TryAdd(4);
+        Task waitingForSpace = batcher.AddAsync(5).AsTask();
+        Assert.False(waitingForSpace.IsCompleted);
 
-        // Arming the delay timer for this job throws inside the dispatch loop.
-        Task<int> awaited = batcher.AddAndWaitAsync(1).AsTask();
+        // Batch 1 finishes; cutting batch 2 reads the clock, which now throws inside the dispatch loop. Jobs 3 and 4
+        // must not vanish with the batch being cut.
+        time.Broken = true;
+        gate.Open();
 
         BatcherStoppedException failure = await Assert.ThrowsAsync<BatcherStoppedException>(() => awaited.Guarded());
         Assert.Same(time.Thrown, failure.InnerException);
         Assert.Contains("dispatch loop", failure.Message, StringComparison.Ordinal);
         Assert.Contains(time.Thrown.Message, failure.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<BatcherStoppedException>(() => waitingForSpace.Guarded());
         await batcher.Completion.Guarded();
         Assert.Equal(BatcherState.Stopped, batcher.State);
-        Assert.Throws<BatcherStoppedException>(() => batcher.TryAdd(2));
-        Assert.Equal((1, 0, 1), (batcher.Counters.Accepted, batcher.Counters.Succeeded, batcher.Counters.Failed));
+        Assert.Throws<BatcherStoppedException>(() => batcher.TryAdd(6));
+        BatcherCounters c = batcher.Counters;
+        Assert.Equal((4, 2, 2), (c.Accepted, c.Succeeded, c.Failed));
         lock (deadLetters)
         {
-            Assert.Equal((1, DeadLetterReason.Stopped), (Assert.Single(deadLetters).Job, deadLetters[0].Reason));
+            Assert.Equal([(3, DeadLetterReason.Stopped), (4, DeadLetterReason.Stopped)], deadLetters.Select(d => (d.Job, d.Reason)).Order());
         }
     }
 
-    /// <summary>A clock whose timers cannot be armed: <see cref="ITimer.Change"/> throws.</summary>
-    private sealed class TimerChangeThrowsTimeProvider : FakeTimeProvider
+    /// <summary>A clock that throws once broken: a stand-in for any defect inside the dispatch loop.</summary>
+    private sealed class BreakableClock : FakeTimeProvider
     {
-        public InvalidOperationException Thrown { get; } = new("the timer cannot be armed");
+        public InvalidOperationException Thrown { get; } = new("the clock is broken");
 
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
-            new ThrowingTimer(Thrown);
+        public bool Broken { get; set; }
 
-        private sealed class ThrowingTimer(Exception thrown) : ITimer
-        {
-            public bool Change(TimeSpan dueTime, TimeSpan period) => throw thrown;
-
-            public void Dispose()
-            {
-            }
-
-            public ValueTask DisposeAsync() => default;
-        }
+        public override long GetTimestamp() => Broken ? throw Thrown : base.GetTimestamp();
     }
 }

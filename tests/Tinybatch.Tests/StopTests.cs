@@ -245,4 +245,34 @@ public class StopTests
         Assert.Equal(BatcherState.Stopped, batcher.State);
         gate.Open();
     }
+    /// <summary>
+    /// A host's lifetime token outlives every batcher built on it. Once stopped, a batcher must not stay reachable from
+    /// the token through its registration, or each one built and stopped in a long-running process leaks.
+    /// </summary>
+    [Fact]
+    public async Task StopAsync_LifetimeTokenLivesOn_BatcherIsReleasedForCollection()
+    {
+        using var lifetime = new CancellationTokenSource();
+
+        WeakReference batcher = await StartUseAndStopAsync(lifetime.Token);
+
+        for (int i = 0; i < 3 && batcher.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        Assert.False(batcher.IsAlive, "The stopped batcher is still reachable, from its lifetime token's registration.");
+        Assert.False(lifetime.IsCancellationRequested);
+    }
+
+    private static async Task<WeakReference> StartUseAndStopAsync(CancellationToken lifetime)
+    {
+        var batcher = new Batcher<int, int>((jobs, ct) => jobs, Options(new FakeTimeProvider()), lifetime);
+        batcher.Start();
+        Task<int> awaited = batcher.AddAndWaitAsync(1, CancellationToken.None).AsTask();
+        await batcher.StopAsync(CancellationToken.None).Guarded();
+        Assert.Equal(1, await awaited.Guarded());
+        return new WeakReference(batcher);
+    }
 }

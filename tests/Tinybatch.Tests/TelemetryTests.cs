@@ -1,0 +1,90 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Time.Testing;
+using Tinybatch.Tests.TestSupport;
+
+namespace Tinybatch.Tests;
+
+/// <summary>
+/// The core's own metrics (System.Diagnostics.Metrics, no dependency): each dispatched batch records its size, and
+/// each job how long it waited from its add to its dispatch, on the batcher's clock.
+/// </summary>
+public class TelemetryTests
+{
+    [Fact]
+    public async Task Dispatch_WithAListener_RecordsBatchSizesAndEachJobsWaitOnTheBatchersClock()
+    {
+        string name = $"telemetry-{Guid.NewGuid():N}";
+        var sizes = new List<int>();
+        var waits = new List<double>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "Tinybatch" && instrument.Name is "tinybatch.batch.size" or "tinybatch.job.wait_time")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<int>((instrument, value, tags, state) =>
+        {
+            if (IsOurs(tags, name))
+            {
+                lock (sizes)
+                {
+                    sizes.Add(value);
+                }
+            }
+        });
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, state) =>
+        {
+            if (IsOurs(tags, name))
+            {
+                lock (waits)
+                {
+                    waits.Add(value);
+                }
+            }
+        });
+        listener.Start();
+
+        var time = new FakeTimeProvider();
+        var recorder = new Recorder<int>();
+        await using var batcher = new Batcher<int, int>(
+            recorder.Echo,
+            new BatcherOptions<int, int> { Name = name, MaxBatchSize = 3, MaxBatchDelay = TimeSpan.FromMilliseconds(10), TimeProvider = time });
+        batcher.Start();
+        batcher.TryAdd(1);
+        batcher.TryAdd(2);
+        batcher.TryAdd(3);
+        await recorder.WhenBatchesAsync(1);
+        batcher.TryAdd(4);
+        await batcher.IdleAsync();
+        time.Advance(TimeSpan.FromMilliseconds(10));
+        await recorder.WhenBatchesAsync(2);
+        await batcher.StopAsync().Guarded();
+
+        lock (sizes)
+        {
+            Assert.Equal([3, 1], sizes);
+        }
+
+        lock (waits)
+        {
+            Assert.Equal([0, 0, 0, 0.010], waits);
+        }
+    }
+
+    private static bool IsOurs(ReadOnlySpan<KeyValuePair<string, object?>> tags, string name)
+    {
+        foreach (KeyValuePair<string, object?> tag in tags)
+        {
+            if (tag.Key == "tinybatch.batcher" && Equals(tag.Value, name))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}
