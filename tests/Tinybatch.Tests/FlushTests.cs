@@ -244,4 +244,67 @@ public class FlushTests
         Assert.Equal(expected, recorder.Batches.ToArray());
         Assert.Equal((1, behindAnotherJob ? 3 : 2), (batcher.Counters.Canceled, batcher.Counters.Succeeded));
     }
+    /// <summary>
+    /// Under DropOldest an add that finds the buffer full evicts the oldest queued entry. A flush marker is not a job:
+    /// it is handed to the loop as if read, and the flush still waits for every job added before it, and only those.
+    /// </summary>
+    [Fact]
+    public async Task FlushAsync_MarkerReachedByDropOldestEviction_StillWaitsForEarlierJobsOnly()
+    {
+        var first = new HandlerGate();
+        var second = new HandlerGate();
+        var recorder = new Recorder<int>();
+        var dropped = new List<int>();
+        await using var batcher = new Batcher<int, int>(
+            async (batch, ct) =>
+            {
+                recorder.Record(batch);
+                await (batch.Id == 1 ? first : second).PassAsync();
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    batch.SetResult(i, batch[i]);
+                }
+            },
+            new BatcherOptions<int, int>
+            {
+                MaxBatchSize = 2,
+                Capacity = 2,
+                MaxBatchDelay = TimeSpan.FromHours(1),
+                OverflowPolicy = OverflowPolicy.DropOldest,
+                TimeProvider = new FakeTimeProvider(),
+                OnDeadLetter = d =>
+                {
+                    lock (dropped)
+                    {
+                        dropped.Add(d.Job);
+                    }
+                },
+            });
+        batcher.Start();
+        batcher.TryAdd(1);
+        batcher.TryAdd(2);
+        await first.WhenEnteredAsync(1);
+
+        // Job 3 waits to start batch 2; the flush marker and job 4 queue behind it; job 5 evicts the marker (handed
+        // to the loop) and then job 4.
+        batcher.TryAdd(3);
+        Task flush = batcher.FlushAsync();
+        batcher.TryAdd(4);
+        Assert.True(batcher.TryAdd(5));
+
+        first.Open();
+        await second.WhenEnteredAsync(1);
+        Assert.False(flush.IsCompleted, "The flush completed while job 3, added before it, was still in its handler.");
+        second.Open();
+        await flush.Guarded();
+
+        // The flush is over: a lone job lingers again for its delay.
+        batcher.TryAdd(6);
+        await batcher.IdleAsync();
+        Assert.Equal([[1, 2], [3, 5]], recorder.Batches.ToArray());
+        lock (dropped)
+        {
+            Assert.Equal([4], dropped);
+        }
+    }
 }
