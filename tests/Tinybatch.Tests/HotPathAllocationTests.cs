@@ -14,9 +14,10 @@ public class HotPathAllocationTests
     private const double MaxBytesPerJob = 2;
 
     [Theory]
-    [InlineData(BatchingMode.Fixed)]
-    [InlineData(BatchingMode.Adaptive)]
-    public async Task TryAdd_SteadyState_AllocatesNothingPerJobOrBatch(BatchingMode mode)
+    [InlineData(BatchingMode.Fixed, 1)]
+    [InlineData(BatchingMode.Adaptive, 1)]
+    [InlineData(BatchingMode.Fixed, 4)]
+    public async Task TryAdd_SteadyState_AllocatesNothingPerJobOrBatch(BatchingMode mode, int concurrentBatches)
     {
         // Chunks keep the backlog bounded: a queue that must grow allocates its new segment, once, and that is not the
         // steady state. The warm-up grows it to its working size.
@@ -38,6 +39,7 @@ public class HotPathAllocationTests
             {
                 MaxBatchSize = 4,
                 MaxBatchDelay = TimeSpan.Zero,
+                MaxConcurrentBatches = concurrentBatches,
                 Mode = mode,
                 Capacity = 2 * chunk,
                 TimeProvider = new FakeTimeProvider(),
@@ -52,14 +54,16 @@ public class HotPathAllocationTests
         double perJob = (double)allocated / (chunk * chunks);
         Assert.True(
             perJob < MaxBytesPerJob,
-            $"{mode}: {allocated:N0} bytes for {chunk * chunks:N0} fire-and-forget jobs ({perJob:F2} B/job); "
+            $"{mode}, {concurrentBatches} at once: {allocated:N0} bytes for {chunk * chunks:N0} fire-and-forget jobs ({perJob:F2} B/job); "
             + $"{batcher.Counters.Batches:N0} batches in all.");
     }
 
-    [Fact]
-    public async Task AddAndWaitAsync_SteadyState_AllocatesNothingPerRequest()
+    [Theory]
+    [InlineData(1)]
+    [InlineData(8)]
+    public async Task AddAndWaitAsync_SteadyState_AllocatesNothingPerRequest(int callers)
     {
-        const int requests = 10_000;
+        const int requests = 12_000;
         await using var batcher = new Batcher<int, int>(
             (batch, ct) =>
             {
@@ -74,19 +78,24 @@ public class HotPathAllocationTests
             {
                 MaxBatchSize = 4,
                 MaxBatchDelay = TimeSpan.Zero,
+                MaxConcurrentBatches = 2,
                 TimeProvider = new FakeTimeProvider(),
             });
         batcher.Start();
 
-        await RequestAllAsync(batcher, requests);
+        // Each caller's loop is started, and its state machine allocated, before the measurement.
+        await RequestAllAsync(batcher, callers, requests);
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Task measured = RequestAllAsync(batcher, callers, requests, go.Task);
         long before = GC.GetTotalAllocatedBytes(precise: true);
-        await RequestAllAsync(batcher, requests);
+        go.SetResult();
+        await measured.Guarded();
         long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
 
         double perRequest = (double)allocated / requests;
         Assert.True(
             perRequest < MaxBytesPerJob,
-            $"{allocated:N0} bytes for {requests:N0} awaited requests ({perRequest:F1} B/request).");
+            $"{callers} callers: {allocated:N0} bytes for {requests:N0} awaited requests ({perRequest:F1} B/request).");
     }
 
     private static async Task<int> AddChunksAsync(Batcher<int, int> batcher, HandledCounter counter, int first, int chunk, int chunks)
@@ -109,9 +118,13 @@ public class HotPathAllocationTests
         return id;
     }
 
-    private static async Task RequestAllAsync(Batcher<int, int> batcher, int count)
+    private static Task RequestAllAsync(Batcher<int, int> batcher, int callers, int requests, Task? go = null) =>
+        Task.WhenAll(Enumerable.Range(0, callers).Select(c => CallAsync(batcher, c, callers, requests, go ?? Task.CompletedTask)));
+
+    private static async Task CallAsync(Batcher<int, int> batcher, int caller, int callers, int requests, Task go)
     {
-        for (int id = 0; id < count; id++)
+        await go;
+        for (int id = caller; id < requests; id += callers)
         {
             int result = await batcher.AddAndWaitAsync(id);
             if (result != id)

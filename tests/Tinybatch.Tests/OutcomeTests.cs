@@ -152,4 +152,113 @@ public class OutcomeTests
         Assert.Same(bad, await Assert.ThrowsAsync<InvalidOperationException>(() => first.Guarded()));
         Assert.Equal(8, await second.Guarded());
     }
+    /// <summary>
+    /// A pooled batch's arrays are as long as MaxBatchSize; an index past <see cref="Batch{TJob, TResult}.Count"/> must
+    /// still be refused, by every member that takes one, not read a previous batch's leftovers.
+    /// </summary>
+    [Fact]
+    public async Task Batch_IndexAtOrPastCount_EveryIndexedMemberThrowsArgumentOutOfRange()
+    {
+        var refused = new List<string>();
+        await using var batcher = new Batcher<int, int>(
+            (batch, ct) =>
+            {
+                foreach (int index in new[] { batch.Count, batch.Count + 1, -1 })
+                {
+                    Check(() => _ = batch[index], "indexer");
+                    Check(() => batch.GetAttempt(index), "GetAttempt");
+                    Check(() => batch.GetOutcome(index), "GetOutcome");
+                    Check(() => batch.SetResult(index, 0), "SetResult");
+                    Check(() => batch.SetException(index, new InvalidOperationException()), "SetException");
+                    Check(() => batch.Retry(index), "Retry");
+                }
+
+                batch.SetResults([.. batch]);
+                return default;
+            },
+            SizeOnly(4));
+        batcher.TryAdd(1);
+        batcher.TryAdd(2);
+        await batcher.StopAsync().Guarded();
+
+        Assert.Empty(refused);
+
+        void Check(Action use, string member)
+        {
+            Exception? error = Record.Exception(use);
+            if (error is not ArgumentOutOfRangeException { ParamName: "index" } || !error.Message.Contains("The batch has 2 jobs", StringComparison.Ordinal))
+            {
+                refused.Add($"{member}: {error?.GetType().Name ?? "no exception"} {error?.Message}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Batch_SetExceptionWithNull_ThrowsArgumentNullAndTheJobKeepsNoOutcome()
+    {
+        Exception? error = null;
+        await using var batcher = new Batcher<int, int>(
+            (batch, ct) =>
+            {
+                error = Record.Exception(() => batch.SetException(0, null!));
+                batch.SetResult(0, 7);
+                return default;
+            },
+            SizeOnly(1));
+        batcher.Start();
+
+        Assert.Equal(7, await batcher.AddAndWaitAsync(0).Guarded());
+        Assert.Equal("exception", Assert.IsType<ArgumentNullException>(error).ParamName);
+    }
+
+    /// <summary>
+    /// Batches are pooled and reused. Once a batch is done, the pool must not keep its jobs, results or exceptions
+    /// reachable: a stalled or idle batcher would otherwise pin the last payloads it saw.
+    /// </summary>
+    [Fact]
+    public async Task Batch_Done_PooledBatchKeepsNoJobResultOrExceptionAlive()
+    {
+        await using var batcher = new Batcher<object, object>(
+            (batch, ct) =>
+            {
+                batch.SetResult(0, new object());
+                batch.SetException(1, new InvalidOperationException("failed on purpose"));
+                batch.Retry(2, new InvalidOperationException("retry exhausted on purpose"));
+                return default;
+            },
+            new BatcherOptions<object, object>
+            {
+                MaxBatchSize = 3,
+                MaxBatchDelay = Timeout.InfiniteTimeSpan,
+                Retry = new RetryPolicy { MaxAttempts = 1 },
+                TimeProvider = new FakeTimeProvider(),
+            });
+        batcher.Start();
+
+        WeakReference[] leftovers = await RunOneBatchAsync(batcher);
+        await batcher.IdleAsync();
+        for (int i = 0; i < 3 && leftovers.Any(r => r.IsAlive); i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        string[] alive = [.. leftovers.Where(r => r.IsAlive).Select(r => r.Target?.ToString() ?? "?")];
+        Assert.True(alive.Length == 0, "Still reachable after the batch was done: " + string.Join(", ", alive));
+    }
+
+    private static async Task<WeakReference[]> RunOneBatchAsync(Batcher<object, object> batcher)
+    {
+        var jobs = new[] { new object(), new object(), new object() };
+        Task<object>[] waits = [.. jobs.Select(j => batcher.AddAndWaitAsync(j).AsTask())];
+        var references = new List<WeakReference>();
+        references.AddRange(jobs.Select(j => new WeakReference(j)));
+        references.Add(new WeakReference(await waits[0].Guarded()));
+        foreach (Task<object> failed in waits.Skip(1))
+        {
+            references.Add(new WeakReference(await Assert.ThrowsAsync<InvalidOperationException>(() => failed.Guarded())));
+        }
+
+        return [.. references];
+    }
 }
