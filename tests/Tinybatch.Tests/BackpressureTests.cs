@@ -157,7 +157,9 @@ public class BackpressureTests
 
         // The held batch keeps the buffer full, so no space will free before the stop ends: the add must not wait for it.
         Task stop = batcher.StopAsync();
-        await Assert.ThrowsAsync<BatcherStoppedException>(() => waiting.Guarded());
+        BatcherStoppedException refused = await Assert.ThrowsAsync<BatcherStoppedException>(() => waiting.Guarded());
+        Assert.Contains("began stopping while this add waited for space", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(1, batcher.Counters.Rejected);
         Assert.False(stop.IsCompleted);
 
         gate.Open();

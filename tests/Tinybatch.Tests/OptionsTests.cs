@@ -110,6 +110,22 @@ public class OptionsTests
         Assert.All(
             new[] { "MaxBatchSize", "MaxBatchDelay", "MaxConcurrentBatches", "MaxBatchWeight", "HandlerTimeout" },
             name => Assert.Contains(name, error.Message, StringComparison.Ordinal));
+        Assert.StartsWith("Invalid batcher options: ", error.Message, StringComparison.Ordinal);
+        Assert.Equal("options", error.ParamName);
+    }
+
+    [Fact]
+    public void Ctor_NullHandlerOfAnyShape_ThrowsArgumentNullNamingIt()
+    {
+        Func<IReadOnlyList<int>, CancellationToken, ValueTask<IReadOnlyList<int>>>? asyncPositional = null;
+        Func<IReadOnlyList<int>, CancellationToken, IReadOnlyList<int>>? syncPositional = null;
+        Func<Batch<int, int>, CancellationToken, ValueTask>? perJob = null;
+        IBatchHandler<int, int>? handlerType = null;
+
+        Assert.Equal("processBatch", Assert.Throws<ArgumentNullException>(() => new Batcher<int, int>(asyncPositional!)).ParamName);
+        Assert.Equal("processBatch", Assert.Throws<ArgumentNullException>(() => new Batcher<int, int>(syncPositional!)).ParamName);
+        Assert.Equal("handleBatch", Assert.Throws<ArgumentNullException>(() => new Batcher<int, int>(perJob!)).ParamName);
+        Assert.Equal("handler", Assert.Throws<ArgumentNullException>(() => new Batcher<int, int>(handlerType!)).ParamName);
     }
 
     [Fact]

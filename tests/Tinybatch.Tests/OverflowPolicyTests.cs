@@ -1,3 +1,4 @@
+using System.Reflection;
 using Microsoft.Extensions.Time.Testing;
 using Tinybatch.Tests.TestSupport;
 
@@ -102,7 +103,8 @@ public class OverflowPolicyTests
         Task<int> newest = batcher.AddAndWaitAsync(3).AsTask();
         Assert.True(batcher.TryAdd(4));
 
-        await Assert.ThrowsAsync<JobDroppedException>(() => oldest.Guarded());
+        JobDroppedException dropped = await Assert.ThrowsAsync<JobDroppedException>(() => oldest.Guarded());
+        Assert.Contains("the oldest queued", dropped.Message, StringComparison.Ordinal);
         Assert.Equal(2, batcher.Counters.Dropped);
 
         batcher.Start();
@@ -165,5 +167,67 @@ public class OverflowPolicyTests
         await batcher.StopAsync().Guarded();
         Assert.Equal(Drops, Volatile.Read(ref delivered));
         Assert.Equal(0, batcher.Counters.CallbackFailures);
+    }
+    /// <summary>
+    /// DropOldest evicts from the queue. A job already taken as the next batch's first is not in it any more, so with
+    /// nothing to evict the new job is refused and counted, never slipped in over capacity.
+    /// </summary>
+    [Fact]
+    public async Task DropOldest_NothingQueuedToEvict_NewJobRefusedAndCounted()
+    {
+        var gate = new HandlerGate();
+        var deadLetters = new List<DeadLetter<int>>();
+        await using var batcher = new Batcher<int, int>(
+            async (batch, ct) =>
+            {
+                await gate.PassAsync();
+                batch.SetResults([.. batch]);
+            },
+            new BatcherOptions<int, int>
+            {
+                MaxBatchSize = 1,
+                Capacity = 1,
+                OverflowPolicy = OverflowPolicy.DropOldest,
+                MaxBatchDelay = Timeout.InfiniteTimeSpan,
+                TimeProvider = new FakeTimeProvider(),
+                OnDeadLetter = d =>
+                {
+                    lock (deadLetters)
+                    {
+                        deadLetters.Add(d);
+                    }
+                },
+            });
+        batcher.Start();
+        Assert.True(batcher.TryAdd(1));
+        await gate.WhenEnteredAsync(1);
+        Assert.True(batcher.TryAdd(2));
+        FieldInfo hasCarry = typeof(Batcher<int, int>).GetField("_hasCarry", BindingFlags.NonPublic | BindingFlags.Instance)!;
+        Assert.True(SpinWait.SpinUntil(() => (bool)hasCarry.GetValue(batcher)!, Guard.Timeout), "job 2 never became the next batch's first job");
+
+        Assert.False(batcher.TryAdd(3));
+
+        BatcherCounters c = batcher.Counters;
+        Assert.Equal((2, 1, 0, 1), (c.Accepted, c.Rejected, c.Dropped, batcher.PendingCount));
+        gate.Open();
+        await batcher.StopAsync().Guarded();
+        Assert.Equal((2, 2), (batcher.Counters.Accepted, batcher.Counters.Succeeded));
+        lock (deadLetters)
+        {
+            Assert.Empty(deadLetters);
+        }
+    }
+
+    [Fact]
+    public async Task DropNewest_AwaitedJobDropped_ExceptionSaysWhy()
+    {
+        var (batcher, _, _) = Full(OverflowPolicy.DropNewest);
+        batcher.TryAdd(1);
+        batcher.TryAdd(2);
+
+        JobDroppedException dropped = await Assert.ThrowsAsync<JobDroppedException>(() => batcher.AddAndWaitAsync(3).AsTask().Guarded());
+
+        Assert.Contains("the new job was dropped", dropped.Message, StringComparison.Ordinal);
+        await batcher.DisposeAsync();
     }
 }

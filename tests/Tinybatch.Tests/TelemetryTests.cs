@@ -75,6 +75,74 @@ public class TelemetryTests
         }
     }
 
+    [Fact]
+    public async Task Counters_ObservedThroughTheMeter_MatchTheBatchersOwnAndBatchDurationIsOnItsClock()
+    {
+        string name = $"telemetry-{Guid.NewGuid():N}";
+        var observed = new Dictionary<string, long>();
+        var durations = new List<double>();
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "Tinybatch" && (instrument.Name.StartsWith("tinybatch.jobs.", StringComparison.Ordinal) || instrument.Name == "tinybatch.batch.duration"))
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, state) =>
+        {
+            if (IsOurs(tags, name))
+            {
+                lock (observed)
+                {
+                    observed[instrument.Name] = value;
+                }
+            }
+        });
+        listener.SetMeasurementEventCallback<double>((instrument, value, tags, state) =>
+        {
+            if (IsOurs(tags, name))
+            {
+                lock (durations)
+                {
+                    durations.Add(value);
+                }
+            }
+        });
+        listener.Start();
+
+        var time = new FakeTimeProvider();
+        var gate = new HandlerGate();
+        await using var batcher = new Batcher<int, int>(
+            async (batch, ct) =>
+            {
+                await gate.PassAsync();
+                batch.SetResult(0, batch[0]);
+                batch.SetException(1, new InvalidOperationException("failed on purpose"));
+            },
+            new BatcherOptions<int, int> { Name = name, MaxBatchSize = 2, MaxBatchDelay = Timeout.InfiniteTimeSpan, TimeProvider = time });
+        batcher.Start();
+        batcher.TryAdd(1);
+        batcher.TryAdd(2);
+        await gate.WhenEnteredAsync(1);
+        time.Advance(TimeSpan.FromMilliseconds(250));
+        gate.Open();
+        await batcher.FlushAsync().Guarded();
+        listener.RecordObservableInstruments();
+
+        lock (observed)
+        {
+            Assert.Equal((2L, 1L, 1L), (observed["tinybatch.jobs.accepted"], observed["tinybatch.jobs.processed"], observed["tinybatch.jobs.failed"]));
+        }
+
+        lock (durations)
+        {
+            Assert.Equal([0.25], durations);
+        }
+    }
+
     private static bool IsOurs(ReadOnlySpan<KeyValuePair<string, object?>> tags, string name)
     {
         foreach (KeyValuePair<string, object?> tag in tags)
