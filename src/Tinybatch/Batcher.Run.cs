@@ -216,6 +216,25 @@ public sealed partial class Batcher<TJob, TResult>
     /// <summary>Hands a finished batch back to the loop and frees its slot.</summary>
     private void Retire(Batch<TJob, TResult> batch)
     {
+        try
+        {
+            // User code runs here (the clock, metric and activity listeners): should it throw, the batch must still go
+            // back to the loop, or its slot and every flush and stop behind it would wait forever.
+            RecordCompletion(batch);
+        }
+        catch (Exception)
+        {
+            Interlocked.Increment(ref _callbackFailures);
+        }
+
+        Interlocked.Add(ref _inFlightJobs, -batch.Size);
+        _finished.Enqueue(batch);
+        Interlocked.Decrement(ref _inFlightBatches);
+        Poke();
+    }
+
+    private void RecordCompletion(Batch<TJob, TResult> batch)
+    {
         _telemetry.RecordCompletion(this, batch, _time);
         if (batch.Activity is { } activity)
         {
@@ -227,10 +246,6 @@ public sealed partial class Batcher<TJob, TResult>
 
             activity.Dispose();
         }
-        Interlocked.Add(ref _inFlightJobs, -batch.Size);
-        _finished.Enqueue(batch);
-        Interlocked.Decrement(ref _inFlightBatches);
-        Poke();
     }
 
     private void ScheduleRetry(JobEntry<TJob, TResult> entry, Exception? reason, long batchId)

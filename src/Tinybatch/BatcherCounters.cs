@@ -14,7 +14,7 @@ namespace Tinybatch;
 /// <param name="Pending">Accepted jobs not yet dispatched (the queue depth), retries waiting included.</param>
 /// <param name="InFlight">Jobs in batches whose handler is running.</param>
 /// <param name="Batches">Batches dispatched.</param>
-/// <param name="CallbackFailures">Exceptions thrown by completion or dead-letter callbacks.</param>
+/// <param name="CallbackFailures">Exceptions thrown by completion or dead-letter callbacks, or by the clock or a telemetry listener while a finished batch was recorded.</param>
 public readonly record struct BatcherCounters(
     long Accepted,
     long Succeeded,

@@ -356,14 +356,4 @@ public class HygieneTests
             Assert.Equal([(3, DeadLetterReason.Stopped), (4, DeadLetterReason.Stopped)], deadLetters.Select(d => (d.Job, d.Reason)).Order());
         }
     }
-
-    /// <summary>A clock that throws once broken: a stand-in for any defect inside the dispatch loop.</summary>
-    private sealed class BreakableClock : FakeTimeProvider
-    {
-        public InvalidOperationException Thrown { get; } = new("the clock is broken");
-
-        public bool Broken { get; set; }
-
-        public override long GetTimestamp() => Broken ? throw Thrown : base.GetTimestamp();
-    }
 }

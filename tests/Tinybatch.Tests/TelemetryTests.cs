@@ -8,6 +8,7 @@ namespace Tinybatch.Tests;
 /// The core's own metrics (System.Diagnostics.Metrics, no dependency): each dispatched batch records its size, and
 /// each job how long it waited from its add to its dispatch, on the batcher's clock.
 /// </summary>
+[Collection(NonParallel.Name)]
 public class TelemetryTests
 {
     [Fact]
@@ -141,6 +142,48 @@ public class TelemetryTests
         {
             Assert.Equal([0.25], durations);
         }
+    }
+
+    /// <summary>
+    /// Recording a finished batch runs user code (the clock, metric listeners). Should it throw, the batch must still
+    /// be handed back to the loop: its outcomes stand, the failure is counted, and flush and stop still complete.
+    /// </summary>
+    [Fact]
+    public async Task Completion_ClockThrowsWhileRecordingTheBatch_BatchStillRetiredAndFailureCounted()
+    {
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == "Tinybatch" && instrument.Name == "tinybatch.batch.duration")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.Start();
+        var time = new BreakableClock();
+        var gate = new HandlerGate();
+        var batcher = new Batcher<int, int>(
+            async (batch, ct) =>
+            {
+                await gate.PassAsync();
+                batch.SetResults([.. batch]);
+            },
+            new BatcherOptions<int, int> { MaxBatchSize = 2, MaxBatchDelay = Timeout.InfiniteTimeSpan, TimeProvider = time });
+        batcher.Start();
+        Task<int> first = batcher.AddAndWaitAsync(1).AsTask();
+        Task<int> second = batcher.AddAndWaitAsync(2).AsTask();
+        await gate.WhenEnteredAsync(1);
+
+        time.Broken = true;
+        gate.Open();
+
+        Assert.Equal((1, 2), (await first.Guarded(), await second.Guarded()));
+        await batcher.FlushAsync().Guarded();
+        await batcher.StopAsync().Guarded();
+        BatcherCounters c = batcher.Counters;
+        Assert.Equal((2, 0, 1L), (c.Succeeded, c.InFlight, c.CallbackFailures));
     }
 
     private static bool IsOurs(ReadOnlySpan<KeyValuePair<string, object?>> tags, string name)
