@@ -307,4 +307,56 @@ public class FlushTests
             Assert.Equal([4], dropped);
         }
     }
+    /// <summary>
+    /// Two jobs of one batch are retried; one succeeds on its second attempt, the other needs a third. A flush issued
+    /// after the first batch waits for the last of them, not the first.
+    /// </summary>
+    [Fact]
+    public async Task FlushAsync_SeveralJobsOfABatchRetried_WaitsForTheLastFinalOutcome()
+    {
+        var time = new FakeTimeProvider();
+        var recorder = new Recorder<int>();
+        await using var batcher = new Batcher<int, int>(
+            (batch, ct) =>
+            {
+                recorder.Record(batch);
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    int neededAttempts = batch[i] == 1 ? 2 : 3;
+                    if (batch.GetAttempt(i) < neededAttempts)
+                    {
+                        batch.Retry(i);
+                    }
+                    else
+                    {
+                        batch.SetResult(i, batch[i]);
+                    }
+                }
+
+                return default;
+            },
+            new BatcherOptions<int, int>
+            {
+                MaxBatchSize = 2,
+                MaxBatchDelay = TimeSpan.Zero,
+                TimeProvider = time,
+                Retry = new RetryPolicy { MaxAttempts = 3, Delay = TimeSpan.FromSeconds(5) },
+            });
+        batcher.Start();
+        Task<int> one = batcher.AddAndWaitAsync(1).AsTask();
+        Task<int> two = batcher.AddAndWaitAsync(2).AsTask();
+        await recorder.WhenBatchesAsync(1);
+        Task flush = batcher.FlushAsync();
+
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(1, await one.Guarded());
+        await batcher.IdleAsync();
+        Assert.False(flush.IsCompleted, "The flush completed while job 2, retried from the same batch, had no outcome yet.");
+
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(2, await two.Guarded());
+        await flush.Guarded();
+        // Job 1 was handled twice, job 2 three times (how the retries share batches depends on timing).
+        Assert.Equal([1, 1, 2, 2, 2], recorder.AllJobs.Order());
+    }
 }

@@ -257,4 +257,29 @@ public class RetryTests
         BatcherCounters c = batcher.Counters;
         Assert.Equal((1, 0, 1), (c.Accepted, c.Succeeded, c.Failed));
     }
+    /// <summary>
+    /// RetryFailedBatches retries the jobs of a batch whose handler threw. A handler that returns normally but forgets
+    /// a job is a different fault: that job fails at once, saying so, and is not retried.
+    /// </summary>
+    [Fact]
+    public async Task RetryFailedBatches_HandlerReturnsWithoutAnOutcome_JobFailsAtOnceNotRetried()
+    {
+        var (options, deadLetters) = Options(new RetryPolicy { MaxAttempts = 3, RetryFailedBatches = true });
+        int calls = 0;
+        await using var batcher = new Batcher<int, int>(
+            (Batch<int, int> batch, CancellationToken ct) =>
+            {
+                Interlocked.Increment(ref calls);
+                return ValueTask.CompletedTask;
+            },
+            options);
+        batcher.Start();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.AddAndWaitAsync(1).Guarded());
+        await batcher.IdleAsync();
+
+        Assert.Contains("without an outcome", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, calls);
+        Assert.Equal(DeadLetterReason.Failed, Assert.Single(deadLetters).Reason);
+    }
 }
