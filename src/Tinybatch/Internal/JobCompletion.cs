@@ -9,8 +9,12 @@ namespace Tinybatch.Internal;
 /// reused once both owners (the caller and the batcher) have let go of it.
 /// </summary>
 /// <remarks>
-/// Continuations run asynchronously, so a caller's code never runs on the batcher's threads. The completion is set
-/// exactly once (<see cref="_completed"/>), whoever comes first: the batch, a drop, a stop, or the caller's token.
+/// Continuations run asynchronously, so a caller's code never runs on the batcher's threads. Without a captured
+/// scheduling context they go to the thread pool's global queue, in completion order: the default of
+/// <see cref="ManualResetValueTaskSourceCore{TResult}"/> pushes them onto the completing worker's local queue, which that
+/// worker pops last-in first-out, so under load the callers of an early batch waited behind those of every later one.
+/// The completion is set exactly once (<see cref="_completed"/>), whoever comes first: the batch, a drop, a stop, or the
+/// caller's token.
 /// </remarks>
 internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>
 {
@@ -19,9 +23,13 @@ internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>
     private const int Canceled = 2;
 
     private static readonly Action<object?> s_onCanceled = static s => ((JobCompletion<TJob, TResult>)s!).OnCanceled();
+    private static readonly Action<object?> s_queueContinuation = static s => ((JobCompletion<TJob, TResult>)s!).QueueContinuation();
 
     private readonly CompletionPool _pool;
-    private ManualResetValueTaskSourceCore<TResult> _core = new() { RunContinuationsAsynchronously = true };
+    private ManualResetValueTaskSourceCore<TResult> _core;
+    private Action<object?>? _continuation;
+    private object? _continuationState;
+    private bool _flowExecutionContext;
     private CancellationTokenRegistration _registration;
     private CancellationToken _token;
     private int _state;
@@ -107,8 +115,46 @@ internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>
 
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
-        _core.OnCompleted(continuation, state, token, flags);
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        if ((flags & ValueTaskSourceOnCompletedFlags.UseSchedulingContext) != 0 && HasSchedulingContext())
+        {
+            // The core posts to the captured context or scheduler, which is asynchronous already.
+            _core.OnCompleted(continuation, state, token, flags);
+            return;
+        }
+
+        // The core runs the trampoline inline when the job completes (under the caller's execution context when it
+        // flows); the trampoline only queues the caller's continuation.
+        _continuation = continuation;
+        _continuationState = state;
+        _flowExecutionContext = (flags & ValueTaskSourceOnCompletedFlags.FlowExecutionContext) != 0;
+        _core.OnCompleted(s_queueContinuation, this, token, flags & ~ValueTaskSourceOnCompletedFlags.UseSchedulingContext);
+    }
+
+    private static bool HasSchedulingContext() =>
+        SynchronizationContext.Current is { } context && context.GetType() != typeof(SynchronizationContext)
+        || TaskScheduler.Current != TaskScheduler.Default;
+
+    private void QueueContinuation()
+    {
+        Action<object?> continuation = _continuation!;
+        object? state = _continuationState;
+        _continuation = null;
+        _continuationState = null;
+
+        // preferLocal: false puts the continuation on the global queue, first in first out. An awaiting async method
+        // takes the unsafe path, which queues its state machine without allocating; a flowing caller's execution
+        // context has just been restored by the core, and QueueUserWorkItem captures it again.
+        if (_flowExecutionContext)
+        {
+            ThreadPool.QueueUserWorkItem(continuation, state, preferLocal: false);
+        }
+        else
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(continuation, state, preferLocal: false);
+        }
+    }
 
     private void OnCanceled()
     {

@@ -32,6 +32,34 @@ public sealed class SynchronizationContextTests
         Assert.Equal(BatcherState.Stopped, batcher.State);
     }
 
+    /// <summary>
+    /// Awaited directly (not through AsTask), the job's completion itself captures the context: plain awaits resume on
+    /// it, ConfigureAwait(false) resumes on the thread pool.
+    /// </summary>
+    [Fact]
+    public async Task AddAndWait_AwaitedDirectlyOnContext_ResumesOnTheContextUnlessConfiguredNotTo()
+    {
+        using var context = new SingleThreadedContext();
+        await using Batcher<int, int> batcher = Doubler(maxBatchSize: 1);
+        batcher.Start();
+
+        (int captured, bool onContext, int freed, bool offContext) = await context.RunAsync(async () =>
+        {
+            int first = await batcher.AddAndWaitAsync(3);
+            bool backOnContext = Environment.CurrentManagedThreadId == context.ThreadId
+                && SynchronizationContext.Current == context;
+            int second = await batcher.AddAndWaitAsync(4).ConfigureAwait(false);
+            bool leftContext = Environment.CurrentManagedThreadId != context.ThreadId
+                && SynchronizationContext.Current is null;
+            return (first, backOnContext, second, leftContext);
+        }).WaitAsync(Guard);
+
+        Assert.Equal(6, captured);
+        Assert.True(onContext, "a plain await resumes on the caller's context");
+        Assert.Equal(8, freed);
+        Assert.True(offContext, "ConfigureAwait(false) resumes on the thread pool");
+    }
+
     [Fact]
     public async Task BlockingWaits_OnSingleThreadedContextThread_DoNotDeadlock()
     {

@@ -1,0 +1,79 @@
+using System.Runtime.CompilerServices;
+using Tinybatch.Tests.TestSupport;
+
+// These tests spell out what "await" does; each ValueTask is consumed exactly once, through its awaiter.
+#pragma warning disable CA2012
+
+namespace Tinybatch.Tests;
+
+/// <summary>
+/// Where an awaited job's continuation runs. The batcher queues it to the thread pool itself (first in, first out), so
+/// it must keep what a caller expects of any awaitable: the execution context flows when asked for, and a captured task
+/// scheduler or synchronization context is honoured (the latter in the reliability tests).
+/// </summary>
+public class ContinuationTests
+{
+    private static readonly AsyncLocal<string?> Ambient = new();
+
+    private static Batcher<int, int> HeldEcho(Task release) => new(
+        async (IReadOnlyList<int> jobs, CancellationToken _) =>
+        {
+            await release.ConfigureAwait(false);
+            return jobs;
+        },
+        new BatcherOptions<int, int> { MaxBatchSize = 2, MaxBatchDelay = Timeout.InfiniteTimeSpan });
+
+    [Fact]
+    public async Task AwaiterOnCompleted_FlowsTheCallersExecutionContext_UnsafeOnCompletedDoesNot()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using Batcher<int, int> batcher = HeldEcho(release.Task);
+        batcher.Start();
+        var flowed = new TaskCompletionSource<(string? Ambient, int Result)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var unflowed = new TaskCompletionSource<(string? Ambient, int Result)>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        Ambient.Value = "caller";
+        ValueTaskAwaiter<int> safe = batcher.AddAndWaitAsync(1).GetAwaiter();
+        ValueTaskAwaiter<int> @unsafe = batcher.AddAndWaitAsync(2).GetAwaiter();
+        Assert.False(safe.IsCompleted);
+        Assert.False(@unsafe.IsCompleted);
+        safe.OnCompleted(() => flowed.SetResult((Ambient.Value, safe.GetResult())));
+        @unsafe.UnsafeOnCompleted(() => unflowed.SetResult((Ambient.Value, @unsafe.GetResult())));
+        Ambient.Value = null;
+        release.SetResult();
+
+        Assert.Equal(("caller", 1), await flowed.Task.Guarded());
+        Assert.Equal(((string?)null, 2), await unflowed.Task.Guarded());
+    }
+
+    [Fact]
+    public async Task Await_UnderACustomTaskScheduler_ResumesOnItUnlessConfiguredNotTo()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using Batcher<int, int> batcher = HeldEcho(release.Task);
+        batcher.Start();
+        TaskScheduler scheduler = new ConcurrentExclusiveSchedulerPair().ExclusiveScheduler;
+        var plain = new TaskCompletionSource<(TaskScheduler Scheduler, int Result)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var configured = new TaskCompletionSource<(TaskScheduler Scheduler, int Result)>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // What "await" does, spelled out, so both continuations are registered before the batch is let go.
+        await Task.Factory.StartNew(
+            () =>
+            {
+                ValueTaskAwaiter<int> captures = batcher.AddAndWaitAsync(5).GetAwaiter();
+                ConfiguredValueTaskAwaitable<int>.ConfiguredValueTaskAwaiter frees =
+                    batcher.AddAndWaitAsync(6).ConfigureAwait(false).GetAwaiter();
+                Assert.False(captures.IsCompleted);
+                Assert.False(frees.IsCompleted);
+                captures.UnsafeOnCompleted(() => plain.SetResult((TaskScheduler.Current, captures.GetResult())));
+                frees.UnsafeOnCompleted(() => configured.SetResult((TaskScheduler.Current, frees.GetResult())));
+            },
+            CancellationToken.None,
+            TaskCreationOptions.None,
+            scheduler).Guarded();
+        release.SetResult();
+
+        Assert.Equal((scheduler, 5), await plain.Task.Guarded());
+        Assert.Equal((TaskScheduler.Default, 6), await configured.Task.Guarded());
+    }
+}
