@@ -15,7 +15,7 @@ internal sealed record CompareOptions(
 {
     public const string Usage =
         "compare [--quick] [--json PATH] [--rounds N] [--scenario S1,S2-4,S2-16,S3,S4] " +
-        "[--impl Tinybatch,TinybatchAdaptive,Dataflow,Rx,Channel] [--alloc-profile]";
+        "[--impl Tinybatch,TinybatchAdaptive,Dataflow,Rx,Channel,HandoffFloor] [--alloc-profile]";
 
     public static CompareOptions Parse(IReadOnlyList<string> args)
     {

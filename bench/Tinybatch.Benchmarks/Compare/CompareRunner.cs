@@ -37,7 +37,8 @@ internal static class CompareRunner
         {
             Console.WriteLine($"{scenario.Id}: {scenario.Title}, {scenario.Items:N0} items per run");
             await RunRoundAsync(scenario.WarmUp(), sink, round: 0);
-            var runs = s_kinds.ToDictionary(k => k, _ => new List<RunResult>());
+            ImplementationKind[] kinds = s_kinds.Where(k => ImplementationFactory.RunsIn(k, scenario.Id)).ToArray();
+            var runs = kinds.ToDictionary(k => k, _ => new List<RunResult>());
             var failures = new Dictionary<ImplementationKind, string>();
             for (int round = 1; round <= options.Rounds; round++)
             {
@@ -54,7 +55,7 @@ internal static class CompareRunner
                 }
             }
 
-            foreach (ImplementationKind kind in s_kinds)
+            foreach (ImplementationKind kind in kinds)
             {
                 // A failed run (lost or duplicated item, exception) disqualifies the pair: no median of the runs that passed.
                 measurements.Add(failures.TryGetValue(kind, out string? failure)
@@ -97,7 +98,7 @@ internal static class CompareRunner
     {
         var settings = new BatchSettings(100, TimeSpan.FromMilliseconds(10), scenario.Requests, scenario.ConcurrentProducers);
         var results = new List<(ImplementationKind, RunResult?, string?)>();
-        foreach (ImplementationKind kind in s_kinds)
+        foreach (ImplementationKind kind in s_kinds.Where(k => ImplementationFactory.RunsIn(k, scenario.Id)))
         {
             sink.Prepare(scenario.Items, scenario.SampleShift, latencyAtHandler: !scenario.Requests);
             IBatchingImplementation implementation = ImplementationFactory.Create(kind, sink, settings);

@@ -25,4 +25,6 @@ internal sealed record Measurement(
     public string Implementation => ImplementationFactory.DisplayName(Kind);
 
     public bool IsTinybatch => ImplementationFactory.IsTinybatch(Kind);
+
+    public bool IsAnchor => ImplementationFactory.IsAnchor(Kind);
 }

@@ -38,7 +38,7 @@ internal static class Report
         {
             bool latency = scenario.Key == "S4";
             Func<Measurement, double> figure = latency ? m => m.P50Us : m => m.ItemsPerSecond;
-            List<Measurement> anchors = scenario.Where(m => !m.IsTinybatch).ToList();
+            List<Measurement> anchors = scenario.Where(m => m.IsAnchor).ToList();
             if (anchors.Count == 0)
             {
                 continue;

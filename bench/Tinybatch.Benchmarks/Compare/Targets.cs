@@ -21,7 +21,7 @@ internal static class Targets
 
         Measurement? BestAnchor(string scenario)
         {
-            List<Measurement> anchors = measurements.Where(m => m.Scenario == scenario && !m.IsTinybatch && m.FailureMessage is null).ToList();
+            List<Measurement> anchors = measurements.Where(m => m.Scenario == scenario && m.IsAnchor && m.FailureMessage is null).ToList();
             return anchors.Count == 0 ? null : Report.Best(anchors, byLatency: false);
         }
 
@@ -54,7 +54,11 @@ internal static class Targets
 
         if (Find("S4", ImplementationKind.TinybatchAdaptive) is { } s4)
         {
-            yield return new TargetCheck("S4 adaptive p50 add-to-handler ≤ 50 µs", F($"{s4.P50Us:F1} µs"), s4.P50Us <= 50);
+            // The floor is not a target; it says what part of the latency is the machine's.
+            string floor = Find("S4", ImplementationKind.HandoffFloor) is { } f
+                ? F($" (bare thread-pool hand-off in this run: p50 {f.P50Us:F1} µs, p99 {f.P99Us:F1} µs)")
+                : "";
+            yield return new TargetCheck("S4 adaptive p50 add-to-handler ≤ 50 µs", F($"{s4.P50Us:F1} µs{floor}"), s4.P50Us <= 50);
             yield return new TargetCheck("S4 adaptive p99 add-to-handler ≤ 250 µs", F($"{s4.P99Us:F1} µs"), s4.P99Us <= 250);
         }
 

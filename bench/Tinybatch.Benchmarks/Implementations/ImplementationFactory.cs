@@ -10,11 +10,20 @@ internal static class ImplementationFactory
         ImplementationKind.Dataflow => new AnchorImplementation(DisplayName(kind), sink, settings, new DataflowPipelines()),
         ImplementationKind.Rx => new AnchorImplementation(DisplayName(kind), sink, settings, new RxPipelines()),
         ImplementationKind.Channel => new AnchorImplementation(DisplayName(kind), sink, settings, new ChannelPipelines()),
+        ImplementationKind.HandoffFloor => new HandoffFloorImplementation(sink),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown implementation."),
     };
 
     public static bool IsTinybatch(ImplementationKind kind) =>
         kind is ImplementationKind.Tinybatch or ImplementationKind.TinybatchAdaptive;
+
+    /// <summary>Whether the kind is an anchor: something a user would otherwise pick, and a term of the ratios.</summary>
+    public static bool IsAnchor(ImplementationKind kind) =>
+        kind is ImplementationKind.Dataflow or ImplementationKind.Rx or ImplementationKind.Channel;
+
+    /// <summary>Whether the kind takes part in a scenario: the hand-off floor only makes sense at low load.</summary>
+    public static bool RunsIn(ImplementationKind kind, string scenario) =>
+        kind != ImplementationKind.HandoffFloor || scenario == "S4";
 
     public static string DisplayName(ImplementationKind kind) => kind switch
     {
@@ -23,6 +32,7 @@ internal static class ImplementationFactory
         ImplementationKind.Dataflow => "Dataflow BatchBlock+timer",
         ImplementationKind.Rx => "Rx Buffer",
         ImplementationKind.Channel => "Channel+delay",
+        ImplementationKind.HandoffFloor => "Thread-pool hand-off (floor)",
         _ => kind.ToString(),
     };
 }

@@ -8,4 +8,7 @@ internal enum ImplementationKind
     Dataflow,
     Rx,
     Channel,
+
+    /// <summary>A reference, not an anchor: a bare hand-off of each item to the thread pool, run in S4 only.</summary>
+    HandoffFloor,
 }
