@@ -1,16 +1,18 @@
 using BenchmarkDotNet.Running;
 using Tinybatch.Benchmarks.Compare;
+using Tinybatch.Benchmarks.Diagnostics;
 
 namespace Tinybatch.Benchmarks;
 
 /// <summary>
 /// Entry point. <c>micro [BenchmarkDotNet args]</c> runs the microbenchmarks through BenchmarkSwitcher;
-/// <c>compare [--quick] [--json PATH]</c> runs the side-by-side comparison with the anchors.
+/// <c>compare [--quick] [--json PATH]</c> runs the side-by-side comparison with the anchors; <c>diag</c> runs the
+/// experiments that explain it.
 /// </summary>
 internal static class Program
 {
     private const string Usage =
-        "usage: Tinybatch.Benchmarks micro [BenchmarkDotNet args] | " + CompareOptions.Usage + " | dataloader";
+        "usage: Tinybatch.Benchmarks micro [BenchmarkDotNet args] | " + CompareOptions.Usage + " | dataloader | " + DiagRunner.Usage;
 
     public static async Task<int> Main(string[] args)
     {
@@ -39,6 +41,8 @@ internal static class Program
 
             case "dataloader":
                 return await DataLoader.DataLoaderBenchmark.RunAsync(rest);
+            case "diag":
+                return await DiagRunner.RunAsync(rest);
             default:
                 Console.Error.WriteLine($"Unknown mode '{args[0]}'. {Usage}");
                 return 2;
