@@ -76,4 +76,45 @@ public class ContinuationTests
         Assert.Equal((scheduler, 5), await plain.Task.Guarded());
         Assert.Equal((TaskScheduler.Default, 6), await configured.Task.Guarded());
     }
+
+    /// <summary>
+    /// Callers resume in the order their jobs completed. Queued to the completing worker's local queue instead (last in,
+    /// first out), the callers of later batches ran first and a few callers raced through all their requests while
+    /// others starved: at the moment the first caller finished, some had done almost none.
+    /// </summary>
+    [Fact]
+    public async Task ManyAwaitingCallers_ResumeInCompletionOrder_NoneFallsFarBehind()
+    {
+        const int Callers = 200;
+        const int Rounds = 300;
+        await using var batcher = new Batcher<int, int>(
+            Handlers.Sync<int, int>((jobs, _) => jobs),
+            new BatcherOptions<int, int> { MaxBatchSize = 100, Mode = BatchingMode.Adaptive });
+        batcher.Start();
+        var progress = new int[Callers];
+        int[]? whenFirstFinished = null;
+        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        async Task CallAsync(int caller)
+        {
+            await go.Task;
+            for (int round = 1; round <= Rounds; round++)
+            {
+                Assert.Equal(caller, await batcher.AddAndWaitAsync(caller));
+                Volatile.Write(ref progress[caller], round);
+            }
+
+            int[] snapshot = progress.Select((_, i) => Volatile.Read(ref progress[i])).ToArray();
+            Interlocked.CompareExchange(ref whenFirstFinished, snapshot, null);
+        }
+
+        Task[] callers = Enumerable.Range(0, Callers).Select(CallAsync).ToArray();
+        go.SetResult();
+        await Task.WhenAll(callers).Guarded();
+
+        int slowest = whenFirstFinished!.Min();
+        Assert.True(
+            slowest >= Rounds / 2,
+            $"When the first caller finished its {Rounds} requests, the slowest caller had done {slowest}.");
+    }
 }
