@@ -14,6 +14,30 @@ public class CancellationTests
         TimeProvider = new FakeTimeProvider(),
     };
 
+    /// <summary>
+    /// An awaited job's completion is pooled once its caller has the result, and the next caller may get the same one.
+    /// By then the first caller's token must be let go of: cancelling it later must not reach the next caller.
+    /// </summary>
+    [Fact]
+    public async Task AddAndWaitAsync_TokenCancelledAfterTheResult_DoesNotReachTheNextCallerOfThatCompletion()
+    {
+        var recorder = new Recorder<int>();
+        await using var batcher = new Batcher<int, int>(recorder.Echo, SizeOnly(size: 2));
+        batcher.Start();
+        using var cts = new CancellationTokenSource();
+        Task<int> first = batcher.AddAndWaitAsync(1, cts.Token).AsTask();
+        await batcher.FlushAsync().Guarded();
+        Assert.Equal(1, await first.Guarded());
+
+        // Both owners have let go of the first completion: the pool holds it, and this job gets it.
+        Task<int> second = batcher.AddAndWaitAsync(2).AsTask();
+        cts.Cancel();
+        await batcher.FlushAsync().Guarded();
+
+        Assert.Equal(2, await second.Guarded());
+        Assert.Equal(0, batcher.Counters.Canceled);
+    }
+
     [Fact]
     public async Task AddAndWaitAsync_CancelledBeforeDispatch_JobLeavesItsBatchAndIsCountedCanceled()
     {
