@@ -180,21 +180,13 @@ public sealed partial class Batcher<TJob, TResult>
                 }
             }
 
-            batch.Statuses[i] = status;
+            // Successes left the loop at the top and retries went back to the queue: what is left has failed.
+            batch.Statuses[i] = JobStatus.Failed;
             batch.Exceptions[i] = exception;
             ReleaseOrigin(entry);
-            if (status == JobStatus.Succeeded)
-            {
-                succeeded++;
-                entry.Completion?.TrySetResult(batch.Results[i]!);
-            }
-            else
-            {
-                failed++;
-                entry.Completion?.TrySetException(exception!);
-                DeadLetter(entry.Job, reason, exception!, entry.Attempts);
-            }
-
+            failed++;
+            entry.Completion?.TrySetException(exception!);
+            DeadLetter(entry.Job, reason, exception!, entry.Attempts);
             entry.Completion?.ReleaseByBatcher();
         }
 

@@ -63,4 +63,84 @@ public class HandlerTimeoutTests
         Assert.Equal(1, batcher.Counters.Failed);
         Assert.Equal(1, batcher.Counters.Succeeded);
     }
+
+    [Fact]
+    public async Task HandlerTimeout_OutcomesSetBeforeTheHandlerHung_GiveWayToTheTimeout()
+    {
+        var time = new FakeTimeProvider();
+        var gate = new HandlerGate();
+        var deadLetters = new List<DeadLetter<int>>();
+        await using var batcher = new Batcher<int, int>(
+            Handlers.PerJob<int, int>(async (batch, ct) =>
+            {
+                batch.SetResult(0, 10);
+                batch.SetException(1, new FormatException("set before the hang"));
+                await gate.PassAsync();
+            }),
+            new BatcherOptions<int, int>
+            {
+                MaxBatchSize = 2,
+                HandlerTimeout = TimeSpan.FromSeconds(10),
+                TimeProvider = time,
+                OnDeadLetter = d =>
+                {
+                    lock (deadLetters)
+                    {
+                        deadLetters.Add(d);
+                    }
+                },
+            });
+        batcher.Start();
+        Task<int> first = batcher.AddAndWaitAsync(1).AsTask();
+        Task<int> second = batcher.AddAndWaitAsync(2).AsTask();
+        await gate.WhenEnteredAsync(1);
+
+        time.Advance(TimeSpan.FromSeconds(10));
+
+        // The batch's outcome is the timeout, for every job: what the handler had set is not half-applied.
+        await Assert.ThrowsAsync<TimeoutException>(() => first.Guarded());
+        await Assert.ThrowsAsync<TimeoutException>(() => second.Guarded());
+        gate.Open();
+        await batcher.StopAsync().Guarded();
+        Assert.Equal(2, batcher.Counters.Failed);
+        Assert.Equal(0, batcher.Counters.Succeeded);
+        Assert.All(deadLetters, d => Assert.Equal(DeadLetterReason.TimedOut, d.Reason));
+        Assert.Equal([1, 2], deadLetters.Select(d => d.Job).Order());
+    }
+
+    [Fact]
+    public async Task HandlerTimeout_AbandonedBatch_IsNotReusedWhileItsHandlerStillHoldsIt()
+    {
+        var time = new FakeTimeProvider();
+        var gate = new HandlerGate();
+        var seen = new List<Batch<int, int>>();
+        await using var batcher = new Batcher<int, int>(
+            Handlers.PerJob<int, int>(async (batch, ct) =>
+            {
+                lock (seen)
+                {
+                    seen.Add(batch);
+                }
+
+                if (batch[0] == 1)
+                {
+                    await gate.PassAsync();
+                }
+
+                batch.SetResult(0, batch[0]);
+            }),
+            new BatcherOptions<int, int> { MaxBatchSize = 1, HandlerTimeout = TimeSpan.FromSeconds(10), TimeProvider = time });
+        batcher.Start();
+        Task<int> stuck = batcher.AddAndWaitAsync(1).AsTask();
+        await gate.WhenEnteredAsync(1);
+        time.Advance(TimeSpan.FromSeconds(10));
+        await Assert.ThrowsAsync<TimeoutException>(() => stuck.Guarded());
+
+        // A later batch gets a batch object of its own: the stuck handler still holds the first.
+        Assert.Equal(2, await batcher.AddAndWaitAsync(2).Guarded());
+        Assert.NotSame(seen[0], seen[1]);
+        Assert.Equal(1, seen[0][0]);
+        gate.Open();
+        await batcher.StopAsync().Guarded();
+    }
 }

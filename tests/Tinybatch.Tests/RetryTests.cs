@@ -282,4 +282,71 @@ public class RetryTests
         Assert.Equal(1, calls);
         Assert.Equal(DeadLetterReason.Failed, Assert.Single(deadLetters).Reason);
     }
+
+    /// <summary>A policy that records the attempt numbers it is asked about and allows any attempt within the budget.</summary>
+    private sealed class RecordingPolicy : RetryPolicy
+    {
+        public List<int> Asked { get; } = [];
+
+        public bool Allow { get; init; } = true;
+
+        public override bool ShouldRetry(int nextAttempt, Exception? reason)
+        {
+            lock (Asked)
+            {
+                Asked.Add(nextAttempt);
+            }
+
+            return Allow && nextAttempt <= MaxAttempts;
+        }
+    }
+
+    [Fact]
+    public async Task RetryPolicy_IsAskedAboutEachNextAttempt_AndTheLastFailureIsExhaustedNotRefused()
+    {
+        var policy = new RecordingPolicy { MaxAttempts = 3 };
+        var (options, deadLetters) = Options(policy);
+        await using var batcher = new Batcher<int, int>(
+            Handlers.PerJob<int, int>((batch, ct) =>
+            {
+                batch.Retry(0, new TimeoutException($"attempt {batch.GetAttempt(0)}"));
+                return default;
+            }),
+            options);
+        batcher.Start();
+
+        await Assert.ThrowsAsync<TimeoutException>(() => batcher.AddAndWaitAsync(1).Guarded());
+        await batcher.IdleAsync();
+
+        // Asked before the second and the third attempt; after the third the budget is spent and it is not asked.
+        Assert.Equal([2, 3], policy.Asked);
+        DeadLetter<int> dead = Assert.Single(deadLetters);
+        Assert.Equal(DeadLetterReason.RetriesExhausted, dead.Reason);
+        Assert.Equal(3, dead.Attempts);
+    }
+
+    [Fact]
+    public async Task Retry_WithoutAReasonAndRefusedByThePolicy_FailsSayingThePolicyRefused()
+    {
+        var policy = new RecordingPolicy { Allow = false };
+        var (options, deadLetters) = Options(policy);
+        await using var batcher = new Batcher<int, int>(
+            Handlers.PerJob<int, int>((batch, ct) =>
+            {
+                batch.Retry(0);
+                return default;
+            }),
+            options);
+        batcher.Start();
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => batcher.AddAndWaitAsync(1).Guarded());
+        await batcher.IdleAsync();
+
+        Assert.Contains("retry policy", error.Message, StringComparison.Ordinal);
+        Assert.Contains("refused", error.Message, StringComparison.Ordinal);
+        Assert.Equal([2], policy.Asked);
+        DeadLetter<int> dead = Assert.Single(deadLetters);
+        Assert.Equal(DeadLetterReason.Failed, dead.Reason);
+        Assert.Same(error, dead.Exception);
+    }
 }
