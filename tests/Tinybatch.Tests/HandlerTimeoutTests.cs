@@ -6,6 +6,31 @@ namespace Tinybatch.Tests;
 /// <summary>HandlerTimeout: a handler that runs too long fails its jobs and gives its slot back.</summary>
 public class HandlerTimeoutTests
 {
+    /// <summary>A 10 s handler timeout on <paramref name="time"/>; dead letters go to <paramref name="deadLetters"/> if given.</summary>
+    private static BatcherOptions<int, int> TimeoutOptions(
+        FakeTimeProvider time, int maxBatchSize, TimeSpan maxBatchDelay, List<DeadLetter<int>>? deadLetters = null)
+    {
+        var options = new BatcherOptions<int, int>
+        {
+            MaxBatchSize = maxBatchSize,
+            MaxBatchDelay = maxBatchDelay,
+            HandlerTimeout = TimeSpan.FromSeconds(10),
+            TimeProvider = time,
+        };
+        if (deadLetters is not null)
+        {
+            options.OnDeadLetter = d =>
+            {
+                lock (deadLetters)
+                {
+                    deadLetters.Add(d);
+                }
+            };
+        }
+
+        return options;
+    }
+
     [Fact]
     public async Task HandlerTimeout_Expires_JobsFailWithTimeoutNamingTheBatchAndTheSlotIsFreed()
     {
@@ -26,20 +51,7 @@ public class HandlerTimeoutTests
 
                 return jobs;
             },
-            new BatcherOptions<int, int>
-            {
-                MaxBatchSize = 1,
-                MaxBatchDelay = TimeSpan.Zero,
-                HandlerTimeout = TimeSpan.FromSeconds(10),
-                TimeProvider = time,
-                OnDeadLetter = d =>
-                {
-                    lock (deadLetters)
-                    {
-                        deadLetters.Add(d);
-                    }
-                },
-            });
+            TimeoutOptions(time, maxBatchSize: 1, TimeSpan.Zero, deadLetters));
         batcher.Start();
         Task<int> stuck = batcher.AddAndWaitAsync(1).AsTask();
         await gate.WhenEnteredAsync(1);
@@ -77,19 +89,7 @@ public class HandlerTimeoutTests
                 batch.SetException(1, new FormatException("set before the hang"));
                 await gate.PassAsync();
             }),
-            new BatcherOptions<int, int>
-            {
-                MaxBatchSize = 2,
-                HandlerTimeout = TimeSpan.FromSeconds(10),
-                TimeProvider = time,
-                OnDeadLetter = d =>
-                {
-                    lock (deadLetters)
-                    {
-                        deadLetters.Add(d);
-                    }
-                },
-            });
+            TimeoutOptions(time, maxBatchSize: 2, Timeout.InfiniteTimeSpan, deadLetters));
         batcher.Start();
         Task<int> first = batcher.AddAndWaitAsync(1).AsTask();
         Task<int> second = batcher.AddAndWaitAsync(2).AsTask();
@@ -129,7 +129,7 @@ public class HandlerTimeoutTests
 
                 batch.SetResult(0, batch[0]);
             }),
-            new BatcherOptions<int, int> { MaxBatchSize = 1, HandlerTimeout = TimeSpan.FromSeconds(10), TimeProvider = time });
+            TimeoutOptions(time, maxBatchSize: 1, TimeSpan.Zero));
         batcher.Start();
         Task<int> stuck = batcher.AddAndWaitAsync(1).AsTask();
         await gate.WhenEnteredAsync(1);
