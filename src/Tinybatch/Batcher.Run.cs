@@ -161,7 +161,6 @@ public sealed partial class Batcher<TJob, TResult>
                 if (entry.Attempts < _maxAttempts && !MayRetry(entry.Attempts + 1, exception))
                 {
                     // The policy refuses this reason: an ordinary failure, not an exhausted retry.
-                    status = JobStatus.Failed;
                     exception ??= new InvalidOperationException($"The retry policy of batcher '{_name}' refused to retry the job.");
                 }
                 else if (entry.Attempts < _maxAttempts && Volatile.Read(ref _abandonRequested) == 0)
@@ -173,7 +172,6 @@ public sealed partial class Batcher<TJob, TResult>
                 }
                 else
                 {
-                    status = JobStatus.Failed;
                     reason = DeadLetterReason.RetriesExhausted;
                     exception ??= new InvalidOperationException(
                         $"The job was retried {entry.Attempts} times by batcher '{_name}' without succeeding.");
