@@ -150,14 +150,30 @@ public sealed partial class Batcher<TJob, TResult>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool TryReserve(long weight, out long position)
     {
+        Reservation reservation = Reserve(weight, out position);
+        if (reservation == Reservation.Closed)
+        {
+            Interlocked.Increment(ref _rejected);
+            ThrowHelper.ThrowStopped(_name);
+        }
+
+        return reservation == Reservation.Reserved;
+    }
+
+    /// <summary>
+    /// Takes a place in the buffer, or says why not. It counts nothing, so that a caller that can be refused by two
+    /// paths at once (<see cref="WaitForSpaceAsync"/>) counts the refusal exactly once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Reservation Reserve(long weight, out long position)
+    {
         position = 0;
         long pending = Volatile.Read(ref _pendingSlot.Value);
         while (true)
         {
             if (pending >= _capacity)
             {
-                ThrowIfClosed();
-                return false;
+                return Volatile.Read(ref _state) >= StateStopping ? Reservation.Closed : Reservation.Full;
             }
 
             long seen = Interlocked.CompareExchange(ref _pendingSlot.Value, pending + 1, pending);
@@ -174,8 +190,7 @@ public sealed partial class Batcher<TJob, TResult>
         {
             ReleaseReservation(1, 0);
             Poke();
-            Interlocked.Increment(ref _rejected);
-            ThrowHelper.ThrowStopped(_name);
+            return Reservation.Closed;
         }
 
         if (_weigher is not null)
@@ -183,7 +198,7 @@ public sealed partial class Batcher<TJob, TResult>
             Interlocked.Add(ref _pendingWeight, weight);
         }
 
-        return true;
+        return Reservation.Reserved;
     }
 
     private void ReleaseReservation(long count, long weight)
@@ -379,10 +394,20 @@ public sealed partial class Batcher<TJob, TResult>
             }
 
             // Checked again after announcing the wait: a release that came in between has either been seen here or sees us.
-            if (TryReserve(weight))
+            // A stop that came in between may also have failed the announced waiter already: whichever of the two
+            // completes the waiter counts the refusal, and the add throws the waiter's exception either way.
+            switch (Reserve(weight, out _))
             {
-                waiter.TrySetResult();
-                return;
+                case Reservation.Reserved:
+                    waiter.TrySetResult();
+                    return;
+                case Reservation.Closed:
+                    if (waiter.TrySetException(NewStoppedWhileWaitingException()))
+                    {
+                        Interlocked.Increment(ref _rejected);
+                    }
+
+                    break;
             }
 
             using (cancellationToken.UnsafeRegister(static (s, t) => ((TaskCompletionSource)s!).TrySetCanceled(t), waiter))
@@ -419,11 +444,27 @@ public sealed partial class Batcher<TJob, TResult>
             while (_spaceWaiters.TryDequeue(out TaskCompletionSource? waiter))
             {
                 Interlocked.Decrement(ref _spaceWaiterCount);
-                if (waiter.TrySetException(new BatcherStoppedException($"The batcher '{_name}' began stopping while this add waited for space: the job was refused.")))
+                if (waiter.TrySetException(NewStoppedWhileWaitingException()))
                 {
                     Interlocked.Increment(ref _rejected);
                 }
             }
         }
+    }
+
+    private BatcherStoppedException NewStoppedWhileWaitingException() =>
+        new($"The batcher '{_name}' began stopping while this add waited for space: the job was refused.");
+
+    /// <summary>What <see cref="Reserve"/> found.</summary>
+    private enum Reservation
+    {
+        /// <summary>The buffer is full; the batcher still accepts jobs.</summary>
+        Full,
+
+        /// <summary>The job holds a place.</summary>
+        Reserved,
+
+        /// <summary>The batcher is stopping or stopped: the add is refused.</summary>
+        Closed,
     }
 }

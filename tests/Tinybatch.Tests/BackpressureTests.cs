@@ -169,6 +169,51 @@ public class BackpressureTests
         Assert.Equal(4, batcher.Counters.Accepted);
     }
 
+    /// <summary>
+    /// An add that announced its wait for space and then saw the stop used to count its refusal once, and the stop
+    /// counted it again when it failed the waiters (CI's stress run caught the counter one ahead). Each round races
+    /// several such adds against the stop; every refusal must be counted exactly once.
+    /// </summary>
+    [Fact]
+    public async Task AddAsync_StopRacingWithAddsThatWaitForSpace_CountsEachRefusalOnce()
+    {
+        const int Rounds = 300;
+        const int Adders = 4;
+        for (int round = 0; round < Rounds; round++)
+        {
+            var gate = new HandlerGate();
+            var batcher = new Batcher<int, int>(Gated(gate), Options(size: 1, capacity: 1));
+            batcher.Start();
+            Task<int>[] accepted = [batcher.AddAndWaitAsync(1).AsTask(), batcher.AddAndWaitAsync(2).AsTask()];
+            await gate.WhenEnteredAsync(1);
+            Assert.True(SpinWait.SpinUntil(() => batcher.Counters.Accepted == 2, TimeSpan.FromSeconds(30)), "job 2 was never accepted");
+
+            // The buffer stays full until the gate opens, so every racing add is refused: it waits and then sees the stop.
+            using var start = new Barrier(Adders + 1);
+            Task[] adders = [.. Enumerable.Range(0, Adders).Select(i => Task.Run(async () =>
+            {
+                start.SignalAndWait();
+                await batcher.AddAsync(10 + i);
+            }))];
+            Task stop = Task.Run(() =>
+            {
+                start.SignalAndWait();
+                return batcher.StopAsync();
+            });
+
+            foreach (Task adder in adders)
+            {
+                await Assert.ThrowsAsync<BatcherStoppedException>(() => adder.Guarded());
+            }
+
+            Assert.Equal(Adders, batcher.Counters.Rejected);
+            gate.Open();
+            await stop.Guarded();
+            int[] results = await Task.WhenAll(accepted).Guarded();
+            Assert.Equal([1, 2], results);
+        }
+    }
+
     [Fact]
     public async Task MaxConcurrentBatches_Default_RunsOneHandlerAtATime()
     {
