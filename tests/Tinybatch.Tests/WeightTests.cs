@@ -152,4 +152,40 @@ public class WeightTests
             error is BatcherStoppedException,
             $"Contract point 3: every add after stop throws BatcherStoppedException; a too-heavy job got {error?.GetType().Name}.");
     }
+
+    /// <summary>
+    /// DropOldest hands the evicted job's place to the new one, and its weight too: the pending weight loses the evicted
+    /// job's weight and gains the new job's. A wrong exchange would outlive the jobs, so the test empties the queue and
+    /// then adds a probe: it is dispatched at once only if it reaches the cap by itself. Jobs are added before Start so
+    /// that all of them are in the queue, where eviction happens (a full buffer is also a full batch by count).
+    /// </summary>
+    [Theory]
+    [InlineData(new[] { 1, 1, 1, 8 }, 10, true)]
+    [InlineData(new[] { 4, 4, 4, 1 }, 2, false)]
+    public async Task DropOldest_EvictionForAJobOfAnotherWeight_PendingWeightFollows(int[] jobs, int probe, bool probeGoesAtOnce)
+    {
+        var recorder = new Recorder<int>();
+        var options = Weighted();
+        options.MaxBatchSize = 3;
+        options.Capacity = 3;
+        options.OverflowPolicy = OverflowPolicy.DropOldest;
+        await using var batcher = new Batcher<int, int>(recorder.Echo, options);
+        foreach (int job in jobs)
+        {
+            Assert.True(batcher.TryAdd(job));
+        }
+
+        batcher.Start();
+        await batcher.IdleAsync();
+        Assert.Equal(jobs[1..], Assert.Single(recorder.Batches));
+        Assert.Equal(1, batcher.Counters.Dropped);
+
+        Assert.True(batcher.TryAdd(probe));
+        await batcher.IdleAsync();
+        Assert.True(
+            probeGoesAtOnce == (recorder.Batches.Count == 2),
+            $"with nothing else pending, the probe of weight {probe} against a cap of {Cap} went at once: {recorder.Batches.Count == 2}");
+        await batcher.FlushAsync().Guarded();
+        Assert.Equal([probe], recorder.Batches[1]);
+    }
 }
