@@ -7,11 +7,17 @@ namespace Tinybatch.Tests;
 /// The hot path allocates nothing in steady state: batches, their work items and awaited jobs' completions are pooled.
 /// Allocation is counted process-wide, so these tests run alone; the bound is loose (a few bytes per job, for the
 /// runtime's own occasional allocations), far below what one object per job or per batch would cost.
+/// Something else in the process still allocates now and then during a measurement: a CI run on a loaded machine once
+/// counted 42-133 KB in one window (3-11 B per job), even with one caller, whose queue never holds more than one job.
+/// The source was not pinned down (the test runner's threads, or the thread pool adding a worker under load, are
+/// candidates). An allocation per job or per batch shows in every window, and that noise in one. So each test measures
+/// up to three windows, and the least of them must stay under the bound.
 /// </summary>
 [Collection(NonParallel.Name)]
 public class HotPathAllocationTests
 {
     private const double MaxBytesPerJob = 2;
+    private const int Windows = 3;
 
     [Theory]
     [InlineData(BatchingMode.Fixed, 1)]
@@ -47,15 +53,18 @@ public class HotPathAllocationTests
         batcher.Start();
 
         int next = await AddChunksAsync(batcher, counter, 0, chunk, chunks / 4);
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        await AddChunksAsync(batcher, counter, next, chunk, chunks);
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        var windows = new List<long>();
+        while (windows.Count < Windows && (windows.Count == 0 || PerJob(windows.Min(), chunk * chunks) >= MaxBytesPerJob))
+        {
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            next = await AddChunksAsync(batcher, counter, next, chunk, chunks);
+            windows.Add(GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
 
-        double perJob = (double)allocated / (chunk * chunks);
         Assert.True(
-            perJob < MaxBytesPerJob,
-            $"{mode}, {concurrentBatches} at once: {allocated:N0} bytes for {chunk * chunks:N0} fire-and-forget jobs ({perJob:F2} B/job); "
-            + $"{batcher.Counters.Batches:N0} batches in all.");
+            PerJob(windows.Min(), chunk * chunks) < MaxBytesPerJob,
+            $"{mode}, {concurrentBatches} at once: {string.Join(" / ", windows.Select(b => $"{b:N0}"))} bytes for {chunk * chunks:N0} "
+            + $"fire-and-forget jobs in each window ({PerJob(windows.Min(), chunk * chunks):F2} B/job at least); {batcher.Counters.Batches:N0} batches in all.");
     }
 
     [Theory]
@@ -83,20 +92,26 @@ public class HotPathAllocationTests
             });
         batcher.Start();
 
-        // Each caller's loop is started, and its state machine allocated, before the measurement.
         await RequestAllAsync(batcher, callers, requests);
-        var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Task measured = RequestAllAsync(batcher, callers, requests, go.Task);
-        long before = GC.GetTotalAllocatedBytes(precise: true);
-        go.SetResult();
-        await measured.Guarded();
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        var windows = new List<long>();
+        while (windows.Count < Windows && (windows.Count == 0 || PerJob(windows.Min(), requests) >= MaxBytesPerJob))
+        {
+            // Each caller's loop is started, and its state machine allocated, before the measurement.
+            var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            Task measured = RequestAllAsync(batcher, callers, requests, go.Task);
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            go.SetResult();
+            await measured.Guarded();
+            windows.Add(GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
 
-        double perRequest = (double)allocated / requests;
         Assert.True(
-            perRequest < MaxBytesPerJob,
-            $"{callers} callers: {allocated:N0} bytes for {requests:N0} awaited requests ({perRequest:F1} B/request).");
+            PerJob(windows.Min(), requests) < MaxBytesPerJob,
+            $"{callers} callers: {string.Join(" / ", windows.Select(b => $"{b:N0}"))} bytes for {requests:N0} awaited requests "
+            + $"in each window ({PerJob(windows.Min(), requests):F1} B/request at least).");
     }
+
+    private static double PerJob(long bytes, int jobs) => (double)bytes / jobs;
 
     private static async Task<int> AddChunksAsync(Batcher<int, int> batcher, HandledCounter counter, int first, int chunk, int chunks)
     {
