@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using Tinybatch.Benchmarks.Scenarios;
 
 namespace Tinybatch.Benchmarks.Diagnostics;
 
@@ -98,23 +99,8 @@ internal static class HandoffDiag
         return latencies;
     }
 
-    /// <summary>Waits until 1 ms after <paramref name="start"/>, yielding while far from it, as the S4 producer does.</summary>
-    private static void Pace(long start)
-    {
-        long next = start + (Stopwatch.Frequency / 1000);
-        long now;
-        while ((now = Stopwatch.GetTimestamp()) < next)
-        {
-            if (next - now > Stopwatch.Frequency / 20_000)
-            {
-                Thread.Yield();
-            }
-            else
-            {
-                Thread.SpinWait(20);
-            }
-        }
-    }
+    /// <summary>Waits until 1 ms after <paramref name="start"/>, as the S4 producer paces its items.</summary>
+    private static void Pace(long start) => Pacing.WaitUntil(start + Pacing.IntervalTicks);
 
     private static string Report(string name, long[] latencies)
     {

@@ -9,8 +9,6 @@ namespace Tinybatch.Benchmarks.Scenarios;
 /// </summary>
 internal sealed class LowLoadScenario : Scenario
 {
-    private static readonly long IntervalTicks = Stopwatch.Frequency / 1000;
-    private static readonly long YieldAboveTicks = Stopwatch.Frequency / 20_000;
     private Thread? _thread;
     private ManualResetEventSlim? _go;
     private TaskCompletionSource? _done;
@@ -53,20 +51,7 @@ internal sealed class LowLoadScenario : Scenario
                 }
 
                 // The next item goes out 1 ms after this one: no catch-up bursts after a preemption.
-                long next = Stopwatch.GetTimestamp() + IntervalTicks;
-                long now;
-                while ((now = Stopwatch.GetTimestamp()) < next)
-                {
-                    // Yield while far from the deadline so the other threads of a 2-core machine can run.
-                    if (next - now > YieldAboveTicks)
-                    {
-                        Thread.Yield();
-                    }
-                    else
-                    {
-                        Thread.SpinWait(20);
-                    }
-                }
+                Pacing.WaitUntil(Stopwatch.GetTimestamp() + Pacing.IntervalTicks);
             }
         }
         catch (Exception ex)
