@@ -53,18 +53,11 @@ public class HotPathAllocationTests
         batcher.Start();
 
         int next = await AddChunksAsync(batcher, counter, 0, chunk, chunks / 4);
-        var windows = new List<long>();
-        while (windows.Count < Windows && (windows.Count == 0 || PerJob(windows.Min(), chunk * chunks) >= MaxBytesPerJob))
-        {
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            next = await AddChunksAsync(batcher, counter, next, chunk, chunks);
-            windows.Add(GC.GetTotalAllocatedBytes(precise: true) - before);
-        }
-
-        Assert.True(
-            PerJob(windows.Min(), chunk * chunks) < MaxBytesPerJob,
-            $"{mode}, {concurrentBatches} at once: {string.Join(" / ", windows.Select(b => $"{b:N0}"))} bytes for {chunk * chunks:N0} "
-            + $"fire-and-forget jobs in each window ({PerJob(windows.Min(), chunk * chunks):F2} B/job at least); {batcher.Counters.Batches:N0} batches in all.");
+        await AssertLeastWindowUnderBoundAsync(
+            chunk * chunks,
+            $"{mode}, {concurrentBatches} at once, fire-and-forget jobs",
+            () => async () => next = await AddChunksAsync(batcher, counter, next, chunk, chunks),
+            () => $"; {batcher.Counters.Batches:N0} batches in all");
     }
 
     [Theory]
@@ -93,25 +86,45 @@ public class HotPathAllocationTests
         batcher.Start();
 
         await RequestAllAsync(batcher, callers, requests);
-        var windows = new List<long>();
-        while (windows.Count < Windows && (windows.Count == 0 || PerJob(windows.Min(), requests) >= MaxBytesPerJob))
-        {
-            // Each caller's loop is started, and its state machine allocated, before the measurement.
-            var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            Task measured = RequestAllAsync(batcher, callers, requests, go.Task);
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            go.SetResult();
-            await measured.Guarded();
-            windows.Add(GC.GetTotalAllocatedBytes(precise: true) - before);
-        }
-
-        Assert.True(
-            PerJob(windows.Min(), requests) < MaxBytesPerJob,
-            $"{callers} callers: {string.Join(" / ", windows.Select(b => $"{b:N0}"))} bytes for {requests:N0} awaited requests "
-            + $"in each window ({PerJob(windows.Min(), requests):F1} B/request at least).");
+        await AssertLeastWindowUnderBoundAsync(
+            requests,
+            $"{callers} callers, awaited requests",
+            () =>
+            {
+                // Each caller's loop is started, and its state machine allocated, before the count starts.
+                var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Task measured = RequestAllAsync(batcher, callers, requests, go.Task);
+                return () =>
+                {
+                    go.SetResult();
+                    return measured.Guarded();
+                };
+            });
     }
 
-    private static double PerJob(long bytes, int jobs) => (double)bytes / jobs;
+    /// <summary>
+    /// Counts the bytes allocated process-wide by up to <see cref="Windows"/> windows of <paramref name="jobs"/> jobs,
+    /// stopping at the first under the bound, and asserts that the least stays under it. <paramref name="prepare"/> runs
+    /// before each count starts and returns the work to count.
+    /// </summary>
+    private static async Task AssertLeastWindowUnderBoundAsync(int jobs, string what, Func<Func<Task>> prepare, Func<string>? details = null)
+    {
+        var windows = new List<long>();
+        do
+        {
+            Func<Task> work = prepare();
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            await work();
+            windows.Add(GC.GetTotalAllocatedBytes(precise: true) - before);
+        }
+        while (windows.Count < Windows && (double)windows.Min() / jobs >= MaxBytesPerJob);
+
+        double least = (double)windows.Min() / jobs;
+        Assert.True(
+            least < MaxBytesPerJob,
+            $"{what}: {string.Join(" / ", windows.Select(b => $"{b:N0}"))} bytes for {jobs:N0} jobs in each window "
+            + $"({least:F2} B/job at least){details?.Invoke()}.");
+    }
 
     private static async Task<int> AddChunksAsync(Batcher<int, int> batcher, HandledCounter counter, int first, int chunk, int chunks)
     {
