@@ -62,19 +62,46 @@ public sealed class FetchShapeAndErrorTests
     }
 
     [Fact]
-    public async Task LoadAsync_KeyMissingWithReturnDefault_ReturnsDefault()
+    public async Task LoadOrDefaultAsync_KeyMissingFromAnswer_ReturnsDefaultWhileLoadAsyncThrows()
     {
         var time = new FakeTimeProvider();
-        DataLoaderOptions<int> options = LoaderFactory.Options<int>(time);
-        options.MissingKeyBehavior = MissingKeyBehavior.ReturnDefault;
+        var fetch = new TestFetch<int>();
         await using var loader = new DataLoader<int, string>(
-            (keys, ct) => ValueTask.FromResult<IReadOnlyDictionary<int, string>>(new Dictionary<int, string>()),
-            options);
+            (keys, ct) =>
+            {
+                fetch.Record(keys);
+                return ValueTask.FromResult<IReadOnlyDictionary<int, string>>(new Dictionary<int, string> { [2] = "v2" });
+            },
+            LoaderFactory.Options<int>(time));
 
-        Task<string> load = loader.LoadAsync(1);
+        Task<string?> orDefault = loader.LoadOrDefaultAsync(1);
+        Task<string> required = loader.LoadAsync(1);
+        Task<string?> present = loader.LoadOrDefaultAsync(2);
         await loader.AdvanceAsync(time, Delay);
 
-        Assert.Null(await load.WaitAsync(Guard));
+        Assert.Null(await orDefault.WaitAsync(Guard));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => required.WaitAsync(Guard));
+        Assert.Equal("v2", await present.WaitAsync(Guard));
+
+        // The source's "no such key" is an answer: it is cached like a value, and both methods keep their meaning.
+        Assert.Null(await loader.LoadOrDefaultAsync(1).WaitAsync(Guard));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => loader.LoadAsync(1).WaitAsync(Guard));
+        Assert.Equal([1, 2], Assert.Single(fetch.Batches));
+    }
+
+    [Fact]
+    public async Task LoadOrDefaultAsync_KeyFailedWithKeyNotFoundException_StillThrows()
+    {
+        var time = new FakeTimeProvider();
+        await using var loader = new DataLoader<int, string>(
+            (keys, ct) => ValueTask.FromResult<IReadOnlyDictionary<int, LoadResult<string>>>(
+                keys.ToDictionary(k => k, k => LoadResult.Failure<string>(new KeyNotFoundException("reported by the source")))),
+            LoaderFactory.Options<int>(time));
+
+        Task<string?> load = loader.LoadOrDefaultAsync(1);
+        await loader.AdvanceAsync(time, Delay);
+
+        Assert.Equal("reported by the source", (await Assert.ThrowsAsync<KeyNotFoundException>(() => load.WaitAsync(Guard))).Message);
     }
 
     [Fact]
