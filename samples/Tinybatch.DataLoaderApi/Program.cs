@@ -8,6 +8,7 @@ builder.Services.AddSingleton<SqlStatementCounter>();
 builder.Services.AddSingleton<BlogDatabase>();
 builder.Services.AddSingleton<BlogRepository>();
 
+// <dataloader-di>
 // One loader of each kind per request (scoped): its cache lives as long as the request, and the scope disposes it.
 builder.Services.AddDataLoader<int, Author>((sp, options) =>
 {
@@ -19,6 +20,7 @@ builder.Services.AddGroupedDataLoader<int, Post>((sp, options) =>
     options.Name = "posts-by-author";
     return new GroupedDataLoader<int, Post>(sp.GetRequiredService<BlogRepository>().GetPostsByAuthorsAsync, options);
 });
+// </dataloader-di>
 
 WebApplication app = builder.Build();
 app.UseExceptionHandler();
