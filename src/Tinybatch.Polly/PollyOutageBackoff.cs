@@ -97,8 +97,8 @@ public sealed class PollyOutageBackoff : OutageBackoff
 
             return outcome.Exception switch
             {
-                BrokenCircuitException broken => Positive(broken.RetryAfter ?? _breakDuration),
                 IsolatedCircuitException => _breakDuration,
+                BrokenCircuitException broken => Positive(broken.RetryAfter ?? _breakDuration),
                 _ => TimeSpan.Zero,
             };
         }

@@ -25,10 +25,12 @@ public sealed class PollyOutageBackoffTests
     {
         var backoff = new PollyOutageBackoff(Breaker(), new FakeTimeProvider());
 
-        Assert.Equal(TimeSpan.Zero, await backoff.OnHandlerCompletedAsync(new TimeoutException(), default));
+        Assert.Equal(TimeSpan.Zero, await backoff.OnHandlerCompletedAsync(new TimeoutException(), default)); // 1 call: below the throughput
         Assert.Equal(TimeSpan.Zero, await backoff.OnHandlerCompletedAsync(null, default));
         Assert.Equal(TimeSpan.Zero, await backoff.OnHandlerCompletedAsync(null, default));
-        Assert.Equal(TimeSpan.Zero, await backoff.OnHandlerCompletedAsync(new TimeoutException(), default)); // 2 of 4: at the ratio, not past
+        Assert.Equal(TimeSpan.Zero, await backoff.OnHandlerCompletedAsync(null, default));
+        Assert.Equal(TimeSpan.Zero, await backoff.OnHandlerCompletedAsync(null, default));
+        Assert.Equal(TimeSpan.Zero, await backoff.OnHandlerCompletedAsync(new TimeoutException(), default)); // 2 of 6: below the ratio
         Assert.Equal(CircuitState.Closed, backoff.State);
     }
 

@@ -10,7 +10,7 @@ internal sealed class FetchAnswer<TKey, TStored>(Batch<LoadEntry<TKey, TStored>,
 
     public void SetValue(int key, TStored value) => batch.SetResult(positions[key], value);
 
-    public void SetError(int key, Exception error) => batch.SetException(positions[key], error);
+    public void SetError(int key, Exception error) => batch.Fail(positions[key], error);
 
     /// <summary>The answer has no entry for the key: its load fails with a KeyNotFoundException, and LoadOrDefault returns default.</summary>
     public void SetMissing(int key)

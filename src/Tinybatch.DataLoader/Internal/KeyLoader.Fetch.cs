@@ -51,7 +51,7 @@ internal sealed partial class KeyLoader<TKey, TStored>
             LoadEntry<TKey, TStored> entry = batch[i];
             if (entry.Abandoned)
             {
-                batch.SetException(i, new OperationCanceledException($"Every caller of key '{entry.Key}' cancelled before data loader '{_name}' fetched it.", entry.Token));
+                batch.Fail(i, new OperationCanceledException($"Every caller of key '{entry.Key}' cancelled before data loader '{_name}' fetched it.", entry.Token));
             }
         }
     }

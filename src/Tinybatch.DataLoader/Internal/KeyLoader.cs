@@ -96,7 +96,7 @@ internal sealed partial class KeyLoader<TKey, TStored> : IAsyncDisposable, IDisp
 
     /// <summary>
     /// Stops intake and fails every load without an outcome yet, at once, without waiting for a running fetch: the
-    /// batcher is stopped with an expired deadline, which cancels the fetch's token and fails what it still holds.
+    /// batcher's own Dispose fails what it still holds the same way.
     /// </summary>
     public void Dispose()
     {
@@ -118,9 +118,8 @@ internal sealed partial class KeyLoader<TKey, TStored> : IAsyncDisposable, IDisp
             entry.SetException(Stopped(entry.Key));
         }
 
-        // Outside the lock, and not awaited: every job it fails is already failed above, and nothing is left to wait for.
-        Task stop = _batcher.StopAsync(new CancellationToken(canceled: true));
-        _ = stop.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        // Outside the lock; it never blocks: a running fetch gets its token cancelled and its answer is ignored.
+        _batcher.Dispose();
     }
 
     private static void ThrowIfInvalid(DataLoaderOptions options)
