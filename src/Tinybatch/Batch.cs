@@ -22,6 +22,9 @@ public class Batch<TJob> : IReadOnlyList<TJob>
     internal int Size;
     internal long Weight;
     internal long DispatchTimestamp;
+
+    /// <summary>The intake position of the first add of the batch's oldest job: flushes issued after it do not wait for the batch.</summary>
+    internal long MinOrigin;
     internal Exception? HandlerException;
 
     /// <summary>Whether any slot of <see cref="Exceptions"/> may be set, so <see cref="Reset"/> must clear it.</summary>
@@ -29,6 +32,12 @@ public class Batch<TJob> : IReadOnlyList<TJob>
 
     /// <summary>0 while the handler owns the batch, 1 once its outcomes are applied (normally or by abandonment).</summary>
     internal int Finalized;
+
+    /// <summary>1 once the batch's slot was given back: done exactly once, by whoever comes first.</summary>
+    internal int Retired;
+
+    /// <summary>Set while the outage backoff decides, after the outcomes: the batch still holds its slot.</summary>
+    internal bool AwaitingBackoff;
 
     /// <summary>Set when the batch was abandoned (stop deadline or handler timeout): it must never go back to the pool.</summary>
     internal bool Abandoned;
@@ -40,7 +49,7 @@ public class Batch<TJob> : IReadOnlyList<TJob>
     internal CancellationTokenSource? TimeoutSource;
 
     /// <summary>The timer of the handler timeout, if any.</summary>
-    internal ITimer? TimeoutTimer;
+    internal LongTimer? TimeoutTimer;
 
     /// <summary>The batch's trace activity, when tracing listens.</summary>
     internal Activity? Activity;
@@ -156,6 +165,23 @@ public class Batch<TJob> : IReadOnlyList<TJob>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
+    /// <summary>Grows the arrays to hold <paramref name="count"/> jobs: they start small and grow only as batches do.</summary>
+    internal void EnsureCapacity(int count)
+    {
+        if (count > Entries.Length)
+        {
+            Grow(count <= Array.MaxLength / 2 ? Math.Max(count, Entries.Length * 2) : Array.MaxLength);
+        }
+    }
+
+    /// <summary>Grows every per-job array to <paramref name="size"/>.</summary>
+    private protected virtual void Grow(int size)
+    {
+        Array.Resize(ref Entries, size);
+        Array.Resize(ref Statuses, size);
+        Array.Resize(ref Exceptions, size);
+    }
+
     internal virtual void Reset()
     {
         Array.Clear(Entries, 0, Size);
@@ -168,8 +194,11 @@ public class Batch<TJob> : IReadOnlyList<TJob>
 
         Size = 0;
         Weight = 0;
+        MinOrigin = 0;
         HandlerException = null;
         Finalized = 0;
+        Retired = 0;
+        AwaitingBackoff = false;
         Id = 0;
         TimeoutSource = null;
         TimeoutTimer = null;

@@ -75,6 +75,12 @@ public sealed class Batch<TJob, TResult> : Batch<TJob>
         }
     }
 
+    private protected override void Grow(int size)
+    {
+        base.Grow(size);
+        Array.Resize(ref Results, size);
+    }
+
     internal override void Reset()
     {
         if (RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())

@@ -1,15 +1,15 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Tinybatch.Internal;
 
 namespace Tinybatch;
 
+/// <summary>
+/// Adding jobs. An add weighs the job, takes a place in the intake (one compare-and-swap that also checks the
+/// capacity), checks the batcher is still open, and publishes the job. A stop that begins at the same moment either
+/// sees the place taken (and waits for the job) or is seen by the add (which gives the place back): the drain is exact.
+/// </summary>
 public sealed partial class Batcher<TJob, TResult>
 {
-    private readonly object _spaceLock = new();
-    private readonly Queue<TaskCompletionSource> _spaceWaiters = new();
-    private int _spaceWaiterCount;
-
     /// <summary>
     /// Adds a fire-and-forget job without waiting. Its outcome reaches <see cref="BatcherOptions{TJob, TResult}.OnBatchCompleted"/>
     /// and, if it fails, <see cref="BatcherOptions{TJob, TResult}.OnDeadLetter"/>.
@@ -21,128 +21,105 @@ public sealed partial class Batcher<TJob, TResult>
     /// <see cref="System.Threading.Channels.ChannelWriter{T}.TryWrite"/> does. Each refusal is counted in
     /// <see cref="BatcherCounters.Rejected"/>.
     /// </returns>
-    /// <exception cref="JobTooHeavyException">The job weighs more than a weight cap allows.</exception>
+    /// <exception cref="JobTooHeavyException">The job weighs more than one job may (see <see cref="BatcherOptions.MaxJobWeight"/>).</exception>
     public bool TryAdd(TJob job)
     {
-        if (Volatile.Read(ref _state) >= StateStopping)
+        if (IsStopping)
         {
-            Interlocked.Increment(ref _rejected);
+            CountRejected();
             return false;
         }
 
         long weight = Weigh(job);
-        switch (Reserve(weight, out long position))
+        if (_intake.TryClaim(weight, out long position)
+            || (_settings.Overflow == OverflowPolicy.DropOldest && TryEvictOldest(weight, out position)))
         {
-            case Reservation.Reserved:
-                Enqueue(job, weight, null, position);
+            if (TryPublish(position, job, weight, BatcherTelemetry.CaptureLink()))
+            {
                 return true;
-            case Reservation.Full when _overflow == OverflowPolicy.DropOldest && TryEvictOldest(weight):
-                Enqueue(job, weight, null);
-                return true;
-            default:
-                // The caller still holds the job, so it is counted but not dead-lettered.
-                Interlocked.Increment(ref _rejected);
-                return false;
+            }
         }
+
+        // The caller still holds the job, so it is counted but not dead-lettered.
+        CountRejected();
+        return false;
     }
 
-    /// <summary>Adds fire-and-forget jobs without waiting, in order, stopping at the first one refused.</summary>
+    /// <summary>
+    /// Adds fire-and-forget jobs without waiting, in order, stopping at the first one refused. Without a weigher, the
+    /// places of all the jobs that fit are taken in one step.
+    /// </summary>
     /// <param name="jobs">The jobs.</param>
-    /// <returns>How many jobs, from the start of <paramref name="jobs"/>, were accepted.</returns>
-    /// <exception cref="JobTooHeavyException">A job weighs more than a weight cap allows; the jobs before it were accepted.</exception>
+    /// <returns>How many jobs, from the start of <paramref name="jobs"/>, were accepted; the first refusal is counted in <see cref="BatcherCounters.Rejected"/>.</returns>
+    /// <exception cref="JobTooHeavyException">A job weighs more than one job may; the jobs before it were accepted.</exception>
     public int TryAddRange(ReadOnlySpan<TJob> jobs)
     {
-        for (int i = 0; i < jobs.Length; i++)
+        if (jobs.IsEmpty)
         {
-            if (!TryAdd(jobs[i]))
-            {
-                return i;
-            }
+            return 0;
         }
 
-        return jobs.Length;
-    }
-
-    /// <summary>Adds fire-and-forget jobs in order, waiting for space as <see cref="AddAsync"/> does.</summary>
-    /// <param name="jobs">The jobs.</param>
-    /// <param name="cancellationToken">Stops adding: the jobs not yet accepted are left, and the count so far is returned.</param>
-    /// <returns>How many jobs were accepted.</returns>
-    /// <exception cref="BatcherStoppedException">The batcher is stopping or stopped.</exception>
-    public async ValueTask<long> AddRangeAsync(IEnumerable<TJob> jobs, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(jobs);
-        long accepted = 0;
-        foreach (TJob job in jobs)
+        if (_settings.Weighted || _settings.Overflow == OverflowPolicy.DropOldest || IsStopping)
         {
-            if (cancellationToken.IsCancellationRequested)
+            for (int i = 0; i < jobs.Length; i++)
             {
-                break;
-            }
-
-            try
-            {
-                await AddAsync(job, cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-                break;
-            }
-
-            accepted++;
-        }
-
-        return accepted;
-    }
-
-    /// <summary>Adds every job of an asynchronous stream, in order, until it ends, waiting for space as <see cref="AddAsync"/> does.</summary>
-    /// <param name="source">The stream.</param>
-    /// <param name="cancellationToken">Stops reading the stream; the count so far is returned.</param>
-    /// <returns>How many jobs were accepted.</returns>
-    /// <exception cref="BatcherStoppedException">The batcher is stopping or stopped.</exception>
-    public async ValueTask<long> AddRangeAsync(IAsyncEnumerable<TJob> source, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        long accepted = 0;
-        try
-        {
-            await foreach (TJob job in source.WithCancellation(cancellationToken).ConfigureAwait(false))
-            {
-                await AddAsync(job, cancellationToken).ConfigureAwait(false);
-                accepted++;
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-        }
-
-        return accepted;
-    }
-
-    /// <summary>Adds every job read from a channel, in order, until it is completed, waiting for space as <see cref="AddAsync"/> does.</summary>
-    /// <param name="source">The channel's reader.</param>
-    /// <param name="cancellationToken">Stops reading the channel; the count so far is returned.</param>
-    /// <returns>How many jobs were accepted.</returns>
-    /// <exception cref="BatcherStoppedException">The batcher is stopping or stopped.</exception>
-    public async ValueTask<long> AddRangeAsync(System.Threading.Channels.ChannelReader<TJob> source, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(source);
-        long accepted = 0;
-        try
-        {
-            while (await source.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (source.TryRead(out TJob? job))
+                if (!TryAdd(jobs[i]))
                 {
-                    await AddAsync(job, cancellationToken).ConfigureAwait(false);
-                    accepted++;
+                    return i;
                 }
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
+
+            return jobs.Length;
         }
 
-        return accepted;
+        int taken = _intake.TryClaimMany(jobs.Length, out long first);
+        if (taken > 0)
+        {
+            if (IsStopping)
+            {
+                for (int i = 0; i < taken; i++)
+                {
+                    _intake.Refuse(first + i, 1);
+                }
+
+                taken = 0;
+            }
+            else
+            {
+                object? link = BatcherTelemetry.CaptureLink();
+                for (int i = 0; i < taken; i++)
+                {
+                    long position = first + i;
+                    long stamp;
+                    try
+                    {
+                        stamp = StampFor(position, 1);
+                    }
+                    catch (Exception)
+                    {
+                        // The clock failed: give back the places not yet published (StampFor gave back this one).
+                        for (int rest = i + 1; rest < taken; rest++)
+                        {
+                            _intake.Refuse(first + rest, 1);
+                        }
+
+                        _loop.OnPublished(first + i);
+                        throw;
+                    }
+
+                    _intake.Publish(position, jobs[i], link, stamp, 1);
+                }
+
+                _loop.OnPublished(first + taken - 1);
+            }
+        }
+
+        if (taken < jobs.Length)
+        {
+            CountRejected();
+        }
+
+        return taken;
     }
 
     /// <summary>
@@ -155,7 +132,7 @@ public sealed partial class Batcher<TJob, TResult>
     /// <returns>A task that completes when the job is accepted.</returns>
     /// <exception cref="BatcherStoppedException">The batcher is stopping or stopped, or its lifetime token was cancelled.</exception>
     /// <exception cref="BatcherFullException">The buffer is full and the policy is <see cref="OverflowPolicy.Reject"/>.</exception>
-    /// <exception cref="JobTooHeavyException">The job weighs more than <see cref="BatcherOptions.MaxBatchWeight"/>.</exception>
+    /// <exception cref="JobTooHeavyException">The job weighs more than one job may (see <see cref="BatcherOptions.MaxJobWeight"/>).</exception>
     public ValueTask AddAsync(TJob job, CancellationToken cancellationToken = default)
     {
         if (cancellationToken.IsCancellationRequested)
@@ -165,9 +142,9 @@ public sealed partial class Batcher<TJob, TResult>
 
         ThrowIfClosed();
         long weight = Weigh(job);
-        if (TryReserve(weight, out long position))
+        if (_intake.TryClaim(weight, out long position))
         {
-            Enqueue(job, weight, null, position);
+            PublishOrThrow(position, job, weight, BatcherTelemetry.CaptureLink());
             return default;
         }
 
@@ -186,7 +163,8 @@ public sealed partial class Batcher<TJob, TResult>
     /// <exception cref="BatcherStoppedException">The batcher is stopping or stopped, or the stop deadline expired first.</exception>
     /// <exception cref="BatcherFullException">The buffer is full and the policy is <see cref="OverflowPolicy.Reject"/>.</exception>
     /// <exception cref="JobDroppedException">The job was dropped by a drop policy.</exception>
-    /// <exception cref="JobTooHeavyException">The job weighs more than <see cref="BatcherOptions.MaxBatchWeight"/>.</exception>
+    /// <exception cref="JobTooHeavyException">The job weighs more than one job may (see <see cref="BatcherOptions.MaxJobWeight"/>).</exception>
+    /// <exception cref="InvalidOperationException">Called from inside this batcher's own handler or callbacks, where it would wait for itself.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
     public ValueTask<TResult> AddAndWaitAsync(TJob job, CancellationToken cancellationToken = default)
     {
@@ -195,378 +173,349 @@ public sealed partial class Batcher<TJob, TResult>
             return ValueTask.FromCanceled<TResult>(cancellationToken);
         }
 
+        CallbackScope.ThrowIfInside(this, Name, nameof(AddAndWaitAsync));
         ThrowIfClosed();
         long weight = Weigh(job);
-        if (TryReserve(weight))
+        if (_intake.TryClaim(weight, out long position))
         {
-            var completion = JobCompletion<TJob, TResult>.Rent(_completionPool, this, weight);
-            ValueTask<TResult> result = completion.Arm(cancellationToken);
-            Enqueue(job, weight, completion);
-            return result;
+            return PublishAwaited(position, job, weight, cancellationToken);
         }
 
         return AddAndWaitWhenFullAsync(job, weight, cancellationToken);
+    }
+
+    /// <summary>
+    /// Adds a job and waits for its result, telling a refusal of the add apart from the job's own outcome: for the
+    /// partitioned batcher, which sends a job refused by a retiring partition to a fresh one, but never a job that was
+    /// accepted and then failed.
+    /// </summary>
+    internal async ValueTask<TResult> AddAndWaitTrackedAsync(TJob job, StrongBox<bool> accepted, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        CallbackScope.ThrowIfInside(this, Name, nameof(AddAndWaitAsync));
+        ThrowIfClosed();
+        long weight = Weigh(job);
+        if (!_intake.TryClaim(weight, out long position))
+        {
+            if (await MakeRoomAsync(job, weight, cancellationToken).ConfigureAwait(false) is not { } room)
+            {
+                throw NewDroppedException(DeadLetterReason.Dropped);
+            }
+
+            position = room;
+        }
+
+        ValueTask<TResult> result = PublishAwaited(position, job, weight, cancellationToken);
+        accepted.Value = true;
+        return await result.ConfigureAwait(false);
     }
 
     /// <summary>Called by a job's completion when its caller cancels while the job is still queued.</summary>
     internal void OnQueuedJobCanceled(long weight)
     {
         Interlocked.Increment(ref _canceled);
-        Interlocked.Increment(ref _canceledSinceCompaction);
-        ReleaseReservation(1, weight);
+        if (_telemetry.OutcomesEnabled)
+        {
+            _telemetry.RecordOutcome(Name, "canceled", 1);
+        }
+
+        _intake.ReleaseDropped(weight);
         Poke();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private long Weigh(TJob job)
     {
-        if (_weigher is null)
+        if (_settings.Weigher is null)
         {
             return 1;
         }
 
-        long weight = _weigher(job);
-        if (weight < 0)
+        long weight = _settings.Weigher(job);
+        if (weight < 0 || weight > _settings.MaxJobWeight)
         {
-            Interlocked.Increment(ref _rejected);
-            ThrowHelper.ThrowNegativeWeight(_name, weight);
-        }
-
-        if (weight > _maxJobWeight)
-        {
-            Interlocked.Increment(ref _rejected);
-            ThrowHelper.ThrowTooHeavy(_name, weight, _maxJobWeight);
+            CountRejected();
+            ThrowHelper.ThrowBadWeight(Name, weight, _settings.MaxJobWeight, _settings.MaxJobWeightSource);
         }
 
         return weight;
     }
 
-    /// <summary>
-    /// Takes a place in the buffer. The reservation is made before the state is checked, so that a stop that begins
-    /// concurrently either sees it (and waits for the job) or is seen by it (and the add throws): the drain is exact.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryReserve(long weight) => TryReserve(weight, out _);
-
-    /// <param name="weight">The job's weight.</param>
-    /// <param name="position">The job's place in line once reserved: 1 when nothing else is pending.</param>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private bool TryReserve(long weight, out long position)
-    {
-        Reservation reservation = Reserve(weight, out position);
-        if (reservation == Reservation.Closed)
-        {
-            Interlocked.Increment(ref _rejected);
-            ThrowHelper.ThrowStopped(_name);
-        }
-
-        return reservation == Reservation.Reserved;
-    }
-
-    /// <summary>
-    /// Takes a place in the buffer, or says why not. It counts nothing, so that a caller that can be refused by two
-    /// paths at once (<see cref="WaitForSpaceAsync"/>) counts the refusal exactly once.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Reservation Reserve(long weight, out long position)
-    {
-        position = 0;
-        long pending = Volatile.Read(ref _pendingSlot.Value);
-        while (true)
-        {
-            if (pending >= _capacity)
-            {
-                return Volatile.Read(ref _state) >= StateStopping ? Reservation.Closed : Reservation.Full;
-            }
-
-            long seen = Interlocked.CompareExchange(ref _pendingSlot.Value, pending + 1, pending);
-            if (seen == pending)
-            {
-                position = pending + 1;
-                break;
-            }
-
-            pending = seen;
-        }
-
-        if (Volatile.Read(ref _state) >= StateStopping)
-        {
-            ReleaseReservation(1, 0);
-            Poke();
-            return Reservation.Closed;
-        }
-
-        if (_weigher is not null)
-        {
-            Interlocked.Add(ref _pendingWeight, weight);
-        }
-
-        return Reservation.Reserved;
-    }
-
-    private void ReleaseReservation(long count, long weight)
-    {
-        Interlocked.Add(ref _pendingSlot.Value, -count);
-        if (_weigher is not null && weight != 0)
-        {
-            Interlocked.Add(ref _pendingWeight, -weight);
-        }
-
-        if (Volatile.Read(ref _spaceWaiterCount) > 0)
-        {
-            WakeSpaceWaiters((int)Math.Min(count, int.MaxValue));
-        }
-    }
-
-    /// <summary>
-    /// Whether a job needs its add time. Reading the system clock costs more than the rest of an add on some virtual
-    /// machines (60 ns on kvm-clock), so with the system clock only a job that can start a batch is stamped: the first
-    /// in line, or one whose place is a multiple of MaxBatchSize behind the head (batches are cut full unless the queue
-    /// drains). A head left unstamped by a cancellation, an eviction or two producers racing is stamped when the loop
-    /// takes it (<see cref="TakeHead"/>). Weighted jobs, and every job under another clock, are stamped.
-    /// </summary>
+    /// <summary>Whether the job at this position needs its add time (see <see cref="BatcherSettings{TJob, TResult}.StartsBatch"/>).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private bool NeedsStamp(long position) =>
         _telemetry.WaitTimeEnabled
-        || (_stampJobs && (_stampEveryJob || position == 1 || FastMod((uint)(position - 1)) == 0));
+        || (_settings.StampJobs && (_settings.StampEveryJob || _settings.StartsBatch(position - _intake.OldestQueued)));
 
+    /// <summary>Publishes the job of a claimed place, unless a stop began meanwhile (then the place is given back).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private uint FastMod(uint value) => (uint)(((((_batchSizeMultiplier * value) >> 32) + 1) * (uint)_maxBatchSize) >> 32);
+    private bool TryPublish(long position, TJob job, long weight, object? state)
+    {
+        if (IsStopping)
+        {
+            _intake.Refuse(position, weight);
+            return false;
+        }
 
+        _intake.Publish(position, job, state, StampFor(position, weight), weight);
+        _loop.OnPublished(position);
+        return true;
+    }
+
+    /// <summary>
+    /// The add time of the job at a claimed position, if it needs one. The clock is user code: should it throw, the
+    /// claimed place is given back before the exception leaves the add, or the consumer would wait for it forever.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private long Now() => _systemClock ? Stopwatch.GetTimestamp() : _time.GetTimestamp();
+    private long StampFor(long position, long weight)
+    {
+        if (!NeedsStamp(position))
+        {
+            return JobEntry<TJob>.NotStamped;
+        }
+
+        try
+        {
+            return Now();
+        }
+        catch (Exception)
+        {
+            _intake.Refuse(position, weight);
+            throw;
+        }
+    }
+
+    private void PublishOrThrow(long position, TJob job, long weight, object? state)
+    {
+        if (!TryPublish(position, job, weight, state))
+        {
+            CountRejected();
+            ThrowHelper.ThrowStopped(Name);
+        }
+    }
+
+    private ValueTask<TResult> PublishAwaited(long position, TJob job, long weight, CancellationToken cancellationToken)
+    {
+        if (IsStopping)
+        {
+            _intake.Refuse(position, weight);
+            CountRejected();
+            ThrowHelper.ThrowStopped(Name);
+        }
+
+        long stamp = StampFor(position, weight);
+        var completion = JobCompletion<TJob, TResult>.Rent(_completionPool, this, job, weight);
+        completion.Link = BatcherTelemetry.CaptureLink();
+        ValueTask<TResult> result = completion.Arm(cancellationToken);
+        _intake.Publish(position, default!, completion, stamp, weight);
+        _loop.OnPublished(position);
+        return result;
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ThrowIfClosed()
     {
-        if (Volatile.Read(ref _state) >= StateStopping)
+        if (IsStopping)
         {
-            Interlocked.Increment(ref _rejected);
-            ThrowHelper.ThrowStopped(_name);
+            CountRejected();
+            ThrowHelper.ThrowStopped(Name);
         }
     }
 
-    private void Enqueue(TJob job, long weight, JobCompletion<TJob, TResult>? completion, long position = 1)
+    private void CountRejected()
     {
-        object? link = BatcherTelemetry.CaptureLink();
-        object? state = link;
-        if (completion is not null)
+        Interlocked.Increment(ref _rejected);
+        if (_telemetry.OutcomesEnabled)
         {
-            completion.Link = link;
-            state = completion;
-        }
-
-        var entry = new JobEntry<TJob>
-        {
-            Job = job,
-            State = state,
-            Weight = weight,
-            Timestamp = NeedsStamp(position) ? Now() : JobEntry<TJob>.NotStamped,
-        };
-
-        // Counted before it can be processed, so a snapshot never shows more outcomes than acceptances.
-        _accepted.Increment();
-        _queue.Enqueue(entry);
-        WakeForNewJob();
-    }
-
-    /// <summary>Wakes the loop if it sleeps and wants this job: the first of a batch, or the one that fills it.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void WakeForNewJob()
-    {
-        if (Volatile.Read(ref _sleeping) != 0
-            && (Volatile.Read(ref _pendingSlot.Value) >= Volatile.Read(ref _wakeThreshold)
-                || (_weigher is not null && Volatile.Read(ref _pendingWeight) >= _maxBatchWeight)))
-        {
-            Wake();
+            _telemetry.RecordOutcome(Name, "rejected", 1);
         }
     }
 
     private async ValueTask AddWhenFullAsync(TJob job, long weight, CancellationToken cancellationToken)
     {
         // A dropped fire-and-forget job is reported to the dead-letter callback; its producer is not told.
-        if (await MakeRoomAsync(job, weight, cancellationToken).ConfigureAwait(false) is null)
+        if (await MakeRoomAsync(job, weight, cancellationToken).ConfigureAwait(false) is { } position)
         {
-            Enqueue(job, weight, null);
+            PublishOrThrow(position, job, weight, BatcherTelemetry.CaptureLink());
         }
     }
 
     private async ValueTask<TResult> AddAndWaitWhenFullAsync(TJob job, long weight, CancellationToken cancellationToken)
     {
-        if (await MakeRoomAsync(job, weight, cancellationToken).ConfigureAwait(false) is { } dropped)
+        if (await MakeRoomAsync(job, weight, cancellationToken).ConfigureAwait(false) is not { } position)
         {
-            throw dropped;
+            throw NewDroppedException(DeadLetterReason.Dropped);
         }
 
-        var completion = JobCompletion<TJob, TResult>.Rent(_completionPool, this, weight);
-        ValueTask<TResult> result = completion.Arm(cancellationToken);
-        Enqueue(job, weight, completion);
-        return await result.ConfigureAwait(false);
+        return await PublishAwaited(position, job, weight, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Applies the overflow policy to an add that found the buffer full: waits for a place, evicts the oldest queued job,
-    /// or refuses. Returns <see langword="null"/> when the job holds a place now, or the exception of the dropped job.
-    /// <see cref="OverflowPolicy.Reject"/> throws the same exception its dead letter carries.
+    /// Applies the overflow policy to an add that found the buffer full: waits for a place, evicts the oldest queued
+    /// job, or refuses. Returns the job's position once it holds a place, or null when the new job was dropped
+    /// (already counted and reported). <see cref="OverflowPolicy.Reject"/> throws the exception its dead letter carries.
     /// </summary>
-    private async ValueTask<Exception?> MakeRoomAsync(TJob job, long weight, CancellationToken cancellationToken)
+    private async ValueTask<long?> MakeRoomAsync(TJob job, long weight, CancellationToken cancellationToken)
     {
-        switch (_overflow)
+        switch (_settings.Overflow)
         {
             case OverflowPolicy.Wait:
-                await WaitForSpaceAsync(weight, cancellationToken).ConfigureAwait(false);
-                return null;
+                return await WaitForSpaceAsync(weight, cancellationToken).ConfigureAwait(false);
             case OverflowPolicy.Reject:
                 throw Refuse(job, DeadLetterReason.Rejected);
-            case OverflowPolicy.DropOldest when TryEvictOldest(weight):
-                return null;
+            case OverflowPolicy.DropOldest when TryEvictOldest(weight, out long position):
+                return position;
             default:
-                return Refuse(job, DeadLetterReason.Dropped);
+                Refuse(job, DeadLetterReason.Dropped);
+                return null;
         }
     }
 
     /// <summary>Counts a refused add and reports it to the dead-letter callback; returns the exception of the refusal.</summary>
     private Exception Refuse(TJob job, DeadLetterReason reason)
     {
-        Interlocked.Increment(ref _rejected);
-        Exception exception = reason == DeadLetterReason.Dropped
-            ? new JobDroppedException($"The buffer of batcher '{_name}' was full ({_capacity} jobs): the new job was dropped ({_overflow}).")
-            : new BatcherFullException($"The buffer of batcher '{_name}' is full ({_capacity} jobs) and its overflow policy is Reject: the job was rejected.");
-        DeadLetterLater(job, reason, exception, 0);
+        if (reason == DeadLetterReason.Dropped)
+        {
+            Interlocked.Increment(ref _rejected);
+            if (_telemetry.OutcomesEnabled)
+            {
+                _telemetry.RecordOutcome(Name, "dropped", 1);
+            }
+        }
+        else
+        {
+            CountRejected();
+        }
+
+        Exception exception = NewDroppedException(reason);
+        _outbox.Post(job, reason, exception, null, 0, JobStage.NotAccepted, mayDeliverHere: true);
         return exception;
     }
 
+    private Exception NewDroppedException(DeadLetterReason reason) => reason == DeadLetterReason.Dropped
+        ? new JobDroppedException($"The buffer of batcher '{Name}' was full ({_settings.Capacity} jobs): the new job was dropped ({_settings.Overflow}).")
+        : new BatcherFullException($"The buffer of batcher '{Name}' is full ({_settings.Capacity} jobs) and its overflow policy is Reject: the job was rejected.");
+
     /// <summary>
-    /// Makes room by dropping the oldest job still in the queue; the new job inherits its place. Returns false when
-    /// no queued job can be evicted (all pending jobs are already in the batch being cut).
+    /// Makes room by evicting the oldest queued job; the new job takes a place at the end of the line. Returns false
+    /// when no queued job can be evicted (every place is held by jobs in handler calls or waiting for a retry).
     /// </summary>
-    private bool TryEvictOldest(long newWeight)
+    private bool TryEvictOldest(long weight, out long position)
     {
-        while (_queue.TryDequeue(out JobEntry<TJob> oldest))
+        var spinner = default(SpinWait);
+        QueuedJob<TJob> oldest;
+        while (true)
         {
-            if (oldest.Flush is not null)
+            lock (_intake.ConsumerLock)
             {
-                // Every job before this marker has left the queue: hand the marker to the loop as if it had read it.
-                _orphanFlushes.Enqueue(oldest.Flush);
-                Poke();
-                continue;
+                Intake<TJob>.Head head = _intake.TryPeek(out oldest);
+                if (head == Intake<TJob>.Head.Empty || (head == Intake<TJob>.Head.InProgress && spinner.Count >= 100))
+                {
+                    position = 0;
+                    return false;
+                }
+
+                if (head == Intake<TJob>.Head.Ready)
+                {
+                    _intake.Advance();
+                    object? state = oldest.State is RetryTicket t ? t.Inner : oldest.State;
+                    if (state is JobCompletion<TJob, TResult> claimed && !claimed.TryClaim())
+                    {
+                        // Its caller cancelled just now: that gave a place back, but it may be taken; evict another.
+                        ((IDroppableState)oldest.State!).Drop();
+                        continue;
+                    }
+
+                    // The new job's place is taken before the evicted one's is given back: no third add slips in.
+                    position = _intake.ClaimOverCapacity(weight);
+                    break;
+                }
             }
 
-            if (CompletionOf(oldest) is { } completion && !completion.TryClaim())
-            {
-                completion.ReleaseByBatcher();
-                ReleaseOrigin(oldest);
-                continue;
-            }
-
-            ReleaseOrigin(oldest);
-
-            if (_weigher is not null)
-            {
-                Interlocked.Add(ref _pendingWeight, newWeight - oldest.Weight);
-            }
-
-            Interlocked.Increment(ref _dropped);
-
-            // Without a caller to tell, the exception is created only if a dead-letter callback receives it.
-            Exception? exception = null;
-            if (CompletionOf(oldest) is { } dropped)
-            {
-                exception = NewOldestDroppedException();
-                dropped.TrySetException(exception);
-                dropped.ReleaseByBatcher();
-            }
-
-            DeadLetterLater(oldest.Job, DeadLetterReason.Dropped, exception, oldest.Attempts);
-            return true;
+            // The oldest job is still being published by its producer.
+            spinner.SpinOnce();
         }
 
-        return false;
+        DropEvicted(oldest);
+        return true;
     }
 
-    private async ValueTask WaitForSpaceAsync(long weight, CancellationToken cancellationToken)
+    private void DropEvicted(in QueuedJob<TJob> evicted)
+    {
+        int attempts = 0;
+        object? state = evicted.State;
+        if (state is RetryTicket ticket)
+        {
+            state = ticket.Inner;
+            attempts = ticket.Attempts;
+            _retries.OnDispatched(ticket);
+            _retries.OnFinished(ticket.Origin);
+        }
+
+        Interlocked.Increment(ref _dropped);
+        if (_telemetry.OutcomesEnabled)
+        {
+            _telemetry.RecordOutcome(Name, "dropped", 1);
+        }
+
+        Exception? exception = null;
+        TJob job = JobOf(evicted, state);
+        if (state is JobCompletion<TJob, TResult> waiter)
+        {
+            exception = NewOldestDroppedException();
+            waiter.TrySetException(exception);
+            waiter.ReleaseByBatcher();
+        }
+
+        // Without a caller to tell, the exception is created only if a dead-letter callback receives it.
+        _outbox.Post(job, DeadLetterReason.Dropped, exception, exception is null ? NewOldestDroppedException : null, attempts, JobStage.Queued, mayDeliverHere: true);
+        _intake.Release(1, evicted.Weight);
+    }
+
+    /// <summary>The job of a queued entry: an awaited job is held by its completion (see <see cref="JobCompletion{TJob, TResult}.Job"/>).</summary>
+    internal static TJob JobOf(in QueuedJob<TJob> queued, object? state) =>
+        state is JobCompletion<TJob, TResult> completion ? completion.Job : queued.Job;
+
+    private JobDroppedException NewOldestDroppedException() =>
+        new($"The buffer of batcher '{Name}' was full ({_settings.Capacity} jobs): this job, the oldest queued, was dropped to make room (DropOldest).");
+
+    /// <summary>Waits for a place; returns the job's position once it holds one.</summary>
+    private async ValueTask<long> WaitForSpaceAsync(long weight, CancellationToken cancellationToken)
     {
         while (true)
         {
-            var waiter = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            lock (_spaceLock)
+            SpaceWaiters.Waiter? waiter = _spaceWaiters.Register(static s => ((Batcher<TJob, TResult>)s!).IsStopping, this, cancellationToken);
+            if (waiter is null)
             {
-                ThrowIfClosed();
-                _spaceWaiters.Enqueue(waiter);
-                Interlocked.Increment(ref _spaceWaiterCount);
+                CountRejected();
+                throw NewStoppedWhileWaitingException();
             }
 
-            // Checked again after announcing the wait: a release that came in between has either been seen here or sees us.
-            // A stop that came in between may also have failed the announced waiter already: whichever of the two
-            // completes the waiter counts the refusal, and the add throws the waiter's exception either way.
-            switch (Reserve(weight, out _))
+            // Checked again after announcing the wait: a release that came in between has either been seen here or wakes
+            // this waiter. A stop that came in between may also have failed the waiter already: whichever of the two
+            // completes it counts the refusal, and the add throws the waiter's exception either way.
+            if (_intake.TryClaim(weight, out long position))
             {
-                case Reservation.Reserved:
-                    waiter.TrySetResult();
-                    return;
-                case Reservation.Closed:
-                    if (waiter.TrySetException(NewStoppedWhileWaitingException()))
-                    {
-                        Interlocked.Increment(ref _rejected);
-                    }
-
-                    break;
+                waiter.Leave();
+                return position;
             }
 
-            using (cancellationToken.UnsafeRegister(static (s, t) => ((TaskCompletionSource)s!).TrySetCanceled(t), waiter))
+            if (IsStopping && waiter.Completion.TrySetException(NewStoppedWhileWaitingException()))
             {
-                await waiter.Task.ConfigureAwait(false);
+                CountRejected();
             }
 
-            if (TryReserve(weight))
+            try
             {
-                return;
+                await waiter.Completion.Task.ConfigureAwait(false);
             }
-        }
-    }
-
-    private void WakeSpaceWaiters(int count)
-    {
-        lock (_spaceLock)
-        {
-            while (count > 0 && _spaceWaiters.TryDequeue(out TaskCompletionSource? waiter))
+            finally
             {
-                Interlocked.Decrement(ref _spaceWaiterCount);
-                if (waiter.TrySetResult())
-                {
-                    count--;
-                }
-            }
-        }
-    }
-
-    private void FailSpaceWaiters()
-    {
-        lock (_spaceLock)
-        {
-            while (_spaceWaiters.TryDequeue(out TaskCompletionSource? waiter))
-            {
-                Interlocked.Decrement(ref _spaceWaiterCount);
-                if (waiter.TrySetException(NewStoppedWhileWaitingException()))
-                {
-                    Interlocked.Increment(ref _rejected);
-                }
+                waiter.Leave();
             }
         }
     }
 
     private BatcherStoppedException NewStoppedWhileWaitingException() =>
-        new($"The batcher '{_name}' began stopping while this add waited for space: the job was refused.");
-
-    /// <summary>What <see cref="Reserve"/> found.</summary>
-    private enum Reservation
-    {
-        /// <summary>The buffer is full; the batcher still accepts jobs.</summary>
-        Full,
-
-        /// <summary>The job holds a place.</summary>
-        Reserved,
-
-        /// <summary>The batcher is stopping or stopped: the add is refused.</summary>
-        Closed,
-    }
+        new($"The batcher '{Name}' began stopping while this add waited for space: the job was refused.");
 }

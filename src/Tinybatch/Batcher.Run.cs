@@ -1,34 +1,40 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Tinybatch.Internal;
 
 namespace Tinybatch;
 
-/// <summary>Running a batch on the thread pool and turning what its handler reported into each job's outcome.</summary>
+/// <summary>
+/// Running a batch on the thread pool and turning what its handler reported into each job's outcome. A batch's outcomes
+/// are applied once, by whoever wins a compare-and-swap on <see cref="Batch{TJob}.Finalized"/>: the handler's return,
+/// the handler timeout, or the stop deadline. Its slot is given back once, whatever throws in between.
+/// </summary>
 public sealed partial class Batcher<TJob, TResult>
 {
-    private readonly object _retryLock = new();
-    private readonly HashSet<DelayedRetry> _delayedRetries = [];
-    private readonly SortedDictionary<long, int> _retryOrigins = [];
-    private int _retryOriginCount;
-    private const int OutboxLimit = 1024;
-    private readonly ConcurrentQueue<OutboxLetter> _outbox = new();
-    private int _outboxDraining;
-    private string? _oldestDroppedMessage;
-    private int _callbacksPending;
+    private static readonly ContextCallback s_runInContext = static s => ((BatchWorkItem)s!).Run();
+
+    /// <summary>The work item that runs a batch, created once per pooled batch.</summary>
+    internal IThreadPoolWorkItem CreateWorkItem(Batch<TJob, TResult> batch) => new BatchWorkItem(this, batch);
+
+    /// <summary>A batch was cut: count it and record it.</summary>
+    internal void OnDispatched(Batch<TJob, TResult> batch)
+    {
+        Interlocked.Increment(ref _batches);
+        _telemetry.RecordDispatch(Name, batch, _settings.Time);
+    }
+
+    /// <summary>Marks the current thread as running this batcher's handler or callbacks, for as long as it does.</summary>
+    private ExecutionContext CallbackContext => _callbackContext ??= CallbackScope.CaptureFor(this);
 
     private void RunBatch(Batch<TJob, TResult> batch)
     {
-        batch.Activity = BatcherTelemetry.StartBatchActivity(this, batch);
+        batch.Activity = BatcherTelemetry.StartBatchActivity(Name, batch);
         CancellationToken token = _handlerCts.Token;
-        if (_handlerTimeout != Timeout.InfiniteTimeSpan)
+        if (_settings.HandlerTimeout != Timeout.InfiniteTimeSpan)
         {
             var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
             batch.TimeoutSource = timeout;
             token = timeout.Token;
-            batch.TimeoutTimer = _time.CreateTimer(
-                static s => ((TimeoutWatch)s!).Expire(), new TimeoutWatch(this, batch, batch.Id), _handlerTimeout, Timeout.InfiniteTimeSpan);
+            batch.TimeoutTimer = new LongTimer(_settings.Time, _settings.HandlerTimeout, static s => ((TimeoutWatch)s!).Expire(), new TimeoutWatch(this, batch, batch.Id));
         }
 
         ValueTask pending;
@@ -88,12 +94,96 @@ public sealed partial class Batcher<TJob, TResult>
             return;
         }
 
-        batch.TimeoutTimer?.Dispose();
-        batch.TimeoutSource?.Dispose();
-        batch.HandlerException = handlerException;
-        ApplyOutcomes(batch, handlerException, forced: null, DeadLetterReason.Failed);
-        Retire(batch);
+        bool retireHere = true;
+        try
+        {
+            batch.TimeoutTimer?.Dispose();
+            batch.TimeoutSource?.Dispose();
+            batch.HandlerException = handlerException;
+            ApplyOutcomes(batch, handlerException, forced: null, DeadLetterReason.Failed, JobStage.Completed);
+            NotifyCompleted(batch);
+            if (_settings.OutageBackoff is { } backoff)
+            {
+                retireHere = !AskBackoff(backoff, batch, handlerException);
+            }
+        }
+        finally
+        {
+            if (retireHere)
+            {
+                Retire(batch);
+            }
+        }
     }
+
+    /// <summary>
+    /// Asks the outage backoff whether the sink is down. The batch keeps its slot until it answers, so no batch is sent
+    /// in between; returns true when the answer comes later (the batch is then retired by that continuation, or by the
+    /// stop deadline, whichever is first).
+    /// </summary>
+    private bool AskBackoff(OutageBackoff backoff, Batch<TJob, TResult> batch, Exception? failure)
+    {
+        ValueTask<TimeSpan> pause;
+        try
+        {
+            pause = backoff.OnHandlerCompletedAsync(failure, _handlerCts.Token);
+        }
+        catch (Exception)
+        {
+            CountCallbackFailure();
+            return false;
+        }
+
+        if (pause.IsCompleted)
+        {
+            TimeSpan length;
+            try
+            {
+                length = pause.GetAwaiter().GetResult();
+            }
+            catch (Exception)
+            {
+                CountCallbackFailure();
+                return false;
+            }
+
+            ApplyPause(length);
+            return false;
+        }
+
+        batch.AwaitingBackoff = true;
+        _ = AwaitBackoffAsync(pause, batch);
+        return true;
+    }
+
+    private async Task AwaitBackoffAsync(ValueTask<TimeSpan> pending, Batch<TJob, TResult> batch)
+    {
+        try
+        {
+            ApplyPause(await pending.ConfigureAwait(false));
+        }
+        catch (Exception)
+        {
+            if (!_handlerCts.IsCancellationRequested)
+            {
+                CountCallbackFailure();
+            }
+        }
+        finally
+        {
+            Retire(batch);
+        }
+    }
+
+    private void ApplyPause(TimeSpan length)
+    {
+        if (length > TimeSpan.Zero && !IsAbandoning)
+        {
+            _loop.Pause(length);
+        }
+    }
+
+    private bool IsAbandoning => _loop.IsAbandoning;
 
     /// <summary>
     /// Gives up on a batch whose handler has not returned (stop deadline or handler timeout): every job fails with
@@ -103,6 +193,15 @@ public sealed partial class Batcher<TJob, TResult>
     {
         if (Interlocked.CompareExchange(ref batch.Finalized, 1, 0) != 0)
         {
+            // Its outcomes are applied, but it still holds its slot while user code runs for it (a blocking completion
+            // or dead-letter callback, a retry policy, the outage backoff): the deadline frees the slot now, and the
+            // batch, still in use, never goes back to the pool.
+            if (reason == DeadLetterReason.Stopped)
+            {
+                batch.Abandoned = true;
+                Retire(batch);
+            }
+
             return;
         }
 
@@ -110,33 +209,66 @@ public sealed partial class Batcher<TJob, TResult>
         batch.HandlerException = exception;
         try
         {
-            batch.TimeoutSource?.Cancel();
+            ApplyOutcomes(batch, exception, exception, reason, JobStage.InHandler);
+            PostCompleted(batch);
         }
-        catch (AggregateException)
+        finally
+        {
+            Retire(batch);
+        }
+
+        // Its handler's token: callbacks registered on it are the handler's code, so not inline here.
+        if (batch.TimeoutSource is { } timeout)
+        {
+            _ = CancelQuietlyAsync(timeout);
+        }
+    }
+
+    private static async Task CancelQuietlyAsync(CancellationTokenSource source)
+    {
+        try
+        {
+            await source.CancelAsync().ConfigureAwait(false);
+        }
+        catch (Exception)
         {
             // Exceptions of the handler's own token callbacks are the handler's; the batch is failed either way.
         }
-
-        ApplyOutcomes(batch, exception, exception, reason);
-        Retire(batch);
     }
 
-    private void ApplyOutcomes(Batch<TJob, TResult> batch, Exception? handlerException, Exception? forced, DeadLetterReason forcedReason)
+    /// <summary>
+    /// Gives every job of a finished batch its outcome. First every job is settled (completed, failed, or handed to the
+    /// retry scheduler) with no user code running, so a stop deadline that fires while user code runs afterwards (the
+    /// retry policy, the dead-letter callback) finds each job settled or owned by the scheduler, never in between.
+    /// </summary>
+    private void ApplyOutcomes(Batch<TJob, TResult> batch, Exception? handlerException, Exception? forced, DeadLetterReason forcedReason, JobStage stage)
     {
         long succeeded = 0;
         long failed = 0;
-        bool retryBatch = handlerException is not null && forced is null && _retryFailedBatches;
+        long finishedWeight = 0;
+        int finished = 0;
+        List<RetryScheduler<TJob>.PendingRetry>? retries = null;
+        List<(int Index, DeadLetterReason Reason)>? letters = null;
+        bool retryBatch = handlerException is not null && forced is null && _settings.RetryFailedBatches;
+        bool unsetSucceeds = _settings.UnsetJobsSucceed && handlerException is null && forced is null;
         JobEntry<TJob>[] entries = batch.Entries;
         JobStatus[] statuses = batch.Statuses;
         for (int i = 0; i < batch.Size; i++)
         {
             ref JobEntry<TJob> entry = ref entries[i];
             JobStatus status = forced is null ? statuses[i] : JobStatus.Failed;
-            if (status == JobStatus.Succeeded)
+            if (status == JobStatus.Succeeded || (status == JobStatus.Pending && unsetSucceeds))
             {
                 // The common case, kept short.
+                statuses[i] = JobStatus.Succeeded;
                 succeeded++;
-                ReleaseOrigin(entry);
+                finished++;
+                finishedWeight += entry.Weight;
+                if (entry.Reentered)
+                {
+                    _retries.OnFinished(entry.Origin);
+                }
+
                 if (entry.State is JobCompletion<TJob, TResult> done)
                 {
                     done.TrySetResult(batch.Results[i]!);
@@ -149,338 +281,192 @@ public sealed partial class Batcher<TJob, TResult>
             batch.HasExceptions = true;
             Exception? exception = forced ?? batch.Exceptions[i];
             DeadLetterReason reason = forced is null ? DeadLetterReason.Failed : forcedReason;
-            if (status == JobStatus.Pending && _unsetJobsSucceed && handlerException is null)
-            {
-                succeeded++;
-                statuses[i] = JobStatus.Succeeded;
-                ReleaseOrigin(entry);
-                continue;
-            }
-
             if (status == JobStatus.Pending)
             {
                 status = retryBatch ? JobStatus.Retry : JobStatus.Failed;
                 exception = handlerException ?? new InvalidOperationException(
-                    $"The handler of batch {batch.Id} (batcher '{_name}') returned without an outcome for job {i}.");
+                    $"The handler of batch {batch.Id} (batcher '{Name}') returned without an outcome for job {i}.");
             }
 
             if (status == JobStatus.Retry)
             {
-                if (entry.Attempts < _maxAttempts && !MayRetry(entry.Attempts + 1, exception))
+                if (entry.Attempts < _settings.MaxAttempts && !IsAbandoning)
                 {
-                    // The policy refuses this reason: an ordinary failure, not an exhausted retry.
-                    exception ??= new InvalidOperationException($"The retry policy of batcher '{_name}' refused to retry the job.");
-                }
-                else if (entry.Attempts < _maxAttempts && Volatile.Read(ref _abandonRequested) == 0)
-                {
-                    batch.Statuses[i] = JobStatus.Retry;
+                    // The scheduler takes the job before any policy code runs; it keeps its place while it waits.
+                    statuses[i] = JobStatus.Retry;
                     batch.Exceptions[i] = exception;
-                    ScheduleRetry(entry, exception, batch.Id);
+                    (retries ??= []).Add(_retries.Track(entry, i));
                     continue;
                 }
-                else
-                {
-                    reason = DeadLetterReason.RetriesExhausted;
-                    exception ??= new InvalidOperationException(
-                        $"The job was retried {entry.Attempts} times by batcher '{_name}' without succeeding.");
-                }
+
+                reason = DeadLetterReason.RetriesExhausted;
+                exception ??= new InvalidOperationException($"The job was retried {entry.Attempts} times by batcher '{Name}' without succeeding.");
             }
 
-            // Successes left the loop at the top and retries went back to the queue: what is left has failed.
-            batch.Statuses[i] = JobStatus.Failed;
-            batch.Exceptions[i] = exception;
-            ReleaseOrigin(entry);
+            FailInBatch(batch, i, exception!, reason, ref letters);
             failed++;
-            CompletionOf(entry)?.TrySetException(exception!);
-            DeadLetter(entry.Job, reason, exception!, entry.Attempts);
-            CompletionOf(entry)?.ReleaseByBatcher();
+            finished++;
+            finishedWeight += entry.Weight;
         }
 
         Interlocked.Add(ref _succeeded, succeeded);
         Interlocked.Add(ref _failed, failed);
-        if (_onBatchCompleted is not null)
+        _intake.Release(finished, finishedWeight);
+        if (retries is not null && IsAbandoning)
         {
-            try
+            // A stop deadline began meanwhile: let the loop's abandonment take the jobs just handed over.
+            Poke();
+        }
+
+        // User code from here on.
+        if (retries is not null)
+        {
+            foreach (RetryScheduler<TJob>.PendingRetry pending in retries)
             {
-                _onBatchCompleted(batch);
+                int i = pending.BatchIndex;
+                if (!_retries.Start(pending, batch.Exceptions[i], _handlerCts.Token))
+                {
+                    // The policy refuses this reason: an ordinary failure, not an exhausted retry.
+                    Exception refused = batch.Exceptions[i] ?? new InvalidOperationException($"The retry policy of batcher '{Name}' refused to retry the job.");
+                    FailInBatch(batch, i, refused, DeadLetterReason.Failed, ref letters);
+                    Interlocked.Increment(ref _failed);
+                    _intake.Release(1, entries[i].Weight);
+                }
             }
-            catch (Exception)
+        }
+
+        if (_telemetry.OutcomesEnabled)
+        {
+            RecordOutcomes(batch, succeeded, retries?.Count ?? 0);
+        }
+
+        if (letters is not null)
+        {
+            foreach ((int index, DeadLetterReason reason) in letters)
             {
-                Interlocked.Increment(ref _callbackFailures);
+                ref JobEntry<TJob> entry = ref entries[index];
+                DeadLetter(entry.Job, reason, batch.Exceptions[index]!, entry.Attempts, stage, deliverHere: forced is null);
             }
         }
     }
 
-    /// <summary>Hands a finished batch back to the loop and frees its slot.</summary>
+    /// <summary>Fails one job of a batch: its status, its awaiter; its dead letter is delivered after every job is settled.</summary>
+    private void FailInBatch(Batch<TJob, TResult> batch, int index, Exception exception, DeadLetterReason reason, ref List<(int, DeadLetterReason)>? letters)
+    {
+        ref JobEntry<TJob> entry = ref batch.Entries[index];
+        batch.Statuses[index] = JobStatus.Failed;
+        batch.Exceptions[index] = exception;
+        batch.HasExceptions = true;
+        if (entry.Reentered)
+        {
+            _retries.OnFinished(entry.Origin);
+        }
+
+        if (entry.State is JobCompletion<TJob, TResult> completion)
+        {
+            completion.TrySetException(exception);
+            completion.ReleaseByBatcher();
+        }
+
+        if (_outbox.IsEnabled)
+        {
+            (letters ??= []).Add((index, reason));
+        }
+    }
+
+    private void RecordOutcomes(Batch<TJob, TResult> batch, long succeeded, long retried)
+    {
+        _telemetry.RecordOutcome(Name, "succeeded", succeeded);
+        _telemetry.RecordOutcome(Name, "retried", retried);
+        for (int i = 0; i < batch.Size; i++)
+        {
+            if (batch.Statuses[i] == JobStatus.Failed)
+            {
+                _telemetry.RecordOutcome(Name, "failed", 1, batch.Exceptions[i]);
+            }
+        }
+    }
+
+    private void NotifyCompleted(Batch<TJob, TResult> batch)
+    {
+        if (_settings.OnBatchCompleted is { } callback)
+        {
+            try
+            {
+                callback(batch);
+            }
+            catch (Exception)
+            {
+                CountCallbackFailure();
+            }
+        }
+    }
+
+    /// <summary>The completion callback of an abandoned batch runs on the thread pool: never inside a stop or a <c>Cancel()</c>.</summary>
+    private void PostCompleted(Batch<TJob, TResult> batch)
+    {
+        if (_settings.OnBatchCompleted is not null)
+        {
+            _outbox.PostCallback(static s => ((CompletedCallback)s!).Run(), new CompletedCallback(this, batch));
+        }
+    }
+
+    private void DeadLetter(TJob job, DeadLetterReason reason, Exception exception, int attempts, JobStage stage, bool deliverHere)
+    {
+        if (deliverHere)
+        {
+            _outbox.Deliver(job, reason, exception, attempts, stage);
+        }
+        else
+        {
+            _outbox.Post(job, reason, exception, null, attempts, stage, mayDeliverHere: false);
+        }
+    }
+
+    /// <summary>Hands a finished batch back to the loop and frees its slot, exactly once.</summary>
     private void Retire(Batch<TJob, TResult> batch)
     {
+        if (Interlocked.Exchange(ref batch.Retired, 1) != 0)
+        {
+            return;
+        }
+
         try
         {
             // User code runs here (the clock, metric and activity listeners): should it throw, the batch must still go
             // back to the loop, or its slot and every flush and stop behind it would wait forever.
-            RecordCompletion(batch);
+            _telemetry.RecordCompletion(Name, batch, _settings.Time);
+            if (batch.Activity is { } activity)
+            {
+                BatcherTelemetry.EndBatchActivity(activity, batch.HandlerException);
+            }
         }
         catch (Exception)
         {
-            Interlocked.Increment(ref _callbackFailures);
+            CountCallbackFailure();
         }
 
-        Interlocked.Add(ref _inFlightJobs, -batch.Size);
-        _finished.Enqueue(batch);
-        Interlocked.Decrement(ref _inFlightBatches);
-        Poke();
+        _loop.Retire(batch);
     }
 
-    private void RecordCompletion(Batch<TJob, TResult> batch)
+    /// <summary>The retry policy refused a retry it was still deciding: the job fails, its final outcome.</summary>
+    void IRetryFailures<TJob>.Fail(in JobEntry<TJob> entry, Exception? reason)
     {
-        _telemetry.RecordCompletion(this, batch, _time);
-        if (batch.Activity is { } activity)
-        {
-            if (batch.HandlerException is { } failure)
-            {
-                activity.SetStatus(ActivityStatusCode.Error, failure.Message);
-                activity.SetTag("exception.type", failure.GetType().FullName);
-            }
-
-            activity.Dispose();
-        }
-    }
-
-    private void ScheduleRetry(JobEntry<TJob> entry, Exception? reason, long batchId)
-    {
-        Interlocked.Increment(ref _retried);
-        if (entry.Origin == 0)
-        {
-            entry.Origin = batchId;
-            lock (_retryLock)
-            {
-                _retryOrigins[batchId] = _retryOrigins.GetValueOrDefault(batchId) + 1;
-                _retryOriginCount++;
-            }
-        }
-
-        TimeSpan delay = TimeSpan.Zero;
-        if (_retry is not null)
-        {
-            try
-            {
-                delay = _retry.GetDelay(entry.Attempts + 1, reason);
-            }
-            catch (Exception)
-            {
-                Interlocked.Increment(ref _callbackFailures);
-            }
-        }
-
-        if (delay <= TimeSpan.Zero)
-        {
-            Requeue(entry);
-            return;
-        }
-
-        Interlocked.Increment(ref _retryWaiting);
-        var retry = new DelayedRetry(this, entry);
-        lock (_retryLock)
-        {
-            _delayedRetries.Add(retry);
-        }
-
-        retry.Arm(_time, delay);
-    }
-
-    private void Requeue(JobEntry<TJob> entry)
-    {
-        CompletionOf(entry)?.Requeue();
-        entry.Timestamp = Now();
-        Interlocked.Increment(ref _pendingSlot.Value);
-        if (_weigher is not null)
-        {
-            Interlocked.Add(ref _pendingWeight, entry.Weight);
-        }
-
-        _queue.Enqueue(entry);
-        Poke();
-    }
-
-    private void OnRetryDue(DelayedRetry retry)
-    {
-        lock (_retryLock)
-        {
-            if (!_delayedRetries.Remove(retry))
-            {
-                return;
-            }
-        }
-
-        // Counted as pending before it stops counting as waiting, so a drain never sees it nowhere.
-        Requeue(retry.Entry);
-        Interlocked.Decrement(ref _retryWaiting);
-        Poke();
-    }
-
-    /// <summary>Asks the retry policy whether this reason may be retried; a policy that throws counts as "no".</summary>
-    private bool MayRetry(int nextAttempt, Exception? reason)
-    {
-        if (_retry is null)
-        {
-            return true;
-        }
-
-        try
-        {
-            return _retry.ShouldRetry(nextAttempt, reason);
-        }
-        catch (Exception)
-        {
-            Interlocked.Increment(ref _callbackFailures);
-            return false;
-        }
-    }
-
-    /// <summary>A job that went through a retry has its final outcome: flushes no longer wait for it.</summary>
-    private void ReleaseOrigin(in JobEntry<TJob> entry)
-    {
-        if (entry.Origin == 0)
-        {
-            return;
-        }
-
-        lock (_retryLock)
-        {
-            int left = _retryOrigins[entry.Origin] - 1;
-            if (left == 0)
-            {
-                _retryOrigins.Remove(entry.Origin);
-            }
-            else
-            {
-                _retryOrigins[entry.Origin] = left;
-            }
-
-            _retryOriginCount--;
-        }
-
-        Poke();
-    }
-
-    /// <summary>The oldest batch that still has a retried job without a final outcome, or <see cref="long.MaxValue"/>.</summary>
-    private long OldestRetryOrigin()
-    {
-        if (Volatile.Read(ref _retryOriginCount) == 0)
-        {
-            return long.MaxValue;
-        }
-
-        lock (_retryLock)
-        {
-            foreach (long origin in _retryOrigins.Keys)
-            {
-                return origin;
-            }
-        }
-
-        return long.MaxValue;
-    }
-
-    /// <summary>
-    /// A dead letter decided on a producer's thread (a rejection or a drop at add time) waits in the outbox and is
-    /// reported from the thread pool, so the callback does not run inside the producer's add. One drain runs at a time.
-    /// When the outbox holds <see cref="OutboxLimit"/> letters (a flood faster than the callback), the producer delivers
-    /// the oldest letter itself before it returns: the outbox, and so memory, stays bounded. Stop waits for the outbox.
-    /// </summary>
-    private void DeadLetterLater(TJob job, DeadLetterReason reason, Exception? exception, int attempts)
-    {
-        if (_onDeadLetter is null)
-        {
-            return;
-        }
-
-        int backlog = Interlocked.Increment(ref _callbacksPending);
-        _outbox.Enqueue(new OutboxLetter(job, reason, exception, attempts));
-        if (backlog > OutboxLimit && _outbox.TryDequeue(out OutboxLetter oldest))
-        {
-            Deliver(oldest);
-        }
-
-        if (Volatile.Read(ref _outboxDraining) == 0 && Interlocked.Exchange(ref _outboxDraining, 1) == 0)
-        {
-            ThreadPool.UnsafeQueueUserWorkItem(static owner => owner.DrainOutbox(), this, preferLocal: false);
-        }
-    }
-
-    private void DrainOutbox()
-    {
-        while (true)
-        {
-            while (_outbox.TryDequeue(out OutboxLetter letter))
-            {
-                Deliver(letter);
-            }
-
-            Volatile.Write(ref _outboxDraining, 0);
-
-            // A letter enqueued after the last TryDequeue but before the flag was cleared saw the drain running.
-            if (_outbox.IsEmpty || Interlocked.Exchange(ref _outboxDraining, 1) != 0)
-            {
-                break;
-            }
-        }
-    }
-
-    private void Deliver(in OutboxLetter letter)
-    {
-        DeadLetter(letter.Job, letter.Reason, letter.Exception ?? NewOldestDroppedException(), letter.Attempts);
-        if (Interlocked.Decrement(ref _callbacksPending) == 0)
-        {
-            Poke();
-        }
-    }
-
-    private JobDroppedException NewOldestDroppedException() => new(_oldestDroppedMessage ??=
-        $"The buffer of batcher '{_name}' was full ({_capacity} jobs): this job, the oldest queued, was dropped to make room (DropOldest).");
-
-    private void DeadLetter(TJob job, DeadLetterReason reason, Exception exception, int attempts)
-    {
-        if (_onDeadLetter is null)
-        {
-            return;
-        }
-
-        try
-        {
-            _onDeadLetter(new DeadLetter<TJob>(job, reason, exception, attempts, StageOf(reason, attempts)));
-        }
-        catch (Exception)
-        {
-            Interlocked.Increment(ref _callbackFailures);
-        }
-    }
-
-    private static JobStage StageOf(DeadLetterReason reason, int attempts) => reason switch
-    {
-        DeadLetterReason.Rejected => JobStage.NotAccepted,
-        DeadLetterReason.Dropped => attempts == 0 ? JobStage.NotAccepted : JobStage.Queued,
-        DeadLetterReason.TimedOut => JobStage.InHandler,
-        DeadLetterReason.Stopped => JobStage.Queued,
-        _ => JobStage.Completed,
-    };
-
-    /// <summary>Fails a queued job that will never be dispatched; false if its caller had cancelled it already.</summary>
-    private bool FailQueued(JobEntry<TJob> entry, Exception exception, DeadLetterReason reason)
-    {
-        ReleaseOrigin(entry);
-        if (CompletionOf(entry) is { } completion && !completion.TryClaim())
-        {
-            completion.ReleaseByBatcher();
-            return false;
-        }
-
+        Exception exception = reason ?? new InvalidOperationException($"The retry policy of batcher '{Name}' refused to retry the job.");
         Interlocked.Increment(ref _failed);
-        CompletionOf(entry)?.TrySetException(exception);
-        CompletionOf(entry)?.ReleaseByBatcher();
-        DeadLetter(entry.Job, reason, exception, entry.Attempts);
-        return true;
+        if (_telemetry.OutcomesEnabled)
+        {
+            _telemetry.RecordOutcome(Name, "failed", 1, exception);
+        }
+
+        var completion = entry.State as JobCompletion<TJob, TResult>;
+        completion?.TrySetException(exception);
+        _outbox.Post(entry.Job, DeadLetterReason.Failed, exception, null, entry.Attempts, JobStage.Completed, mayDeliverHere: false);
+        completion?.ReleaseByBatcher();
+        _intake.Release(1, entry.Weight);
     }
+
+    void IRetryFailures<TJob>.OnPolicyFailure() => CountCallbackFailure();
 
     /// <summary>Fails a batch whose handler outlives <see cref="BatcherOptions.HandlerTimeout"/>.</summary>
     private sealed class TimeoutWatch(Batcher<TJob, TResult> owner, Batch<TJob, TResult> batch, long batchId)
@@ -492,31 +478,23 @@ public sealed partial class Batcher<TJob, TResult>
             {
                 owner.Abandon(
                     batch,
-                    new TimeoutException($"The handler of batch {batchId} (batcher '{owner._name}') did not finish within {owner._handlerTimeout}."),
+                    new TimeoutException($"The handler of batch {batchId} (batcher '{owner.Name}') did not finish within {owner._settings.HandlerTimeout}."),
                     DeadLetterReason.TimedOut);
             }
         }
     }
 
-    /// <summary>A dead letter waiting in the outbox; a null exception is created when the letter is delivered.</summary>
-    private readonly record struct OutboxLetter(TJob Job, DeadLetterReason Reason, Exception? Exception, int Attempts);
-
-    /// <summary>A job waiting out its retry delay.</summary>
-    private sealed class DelayedRetry(Batcher<TJob, TResult> owner, JobEntry<TJob> entry)
+    /// <summary>The completion callback of an abandoned batch, posted to the outbox.</summary>
+    private sealed class CompletedCallback(Batcher<TJob, TResult> owner, Batch<TJob, TResult> batch)
     {
-        private ITimer? _timer;
+        public void Run() => owner.NotifyCompleted(batch);
+    }
 
-        public JobEntry<TJob> Entry { get; } = entry;
+    /// <summary>The thread-pool work item that runs one batch, inside the batcher's callback scope; pooled with its batch.</summary>
+    private sealed class BatchWorkItem(Batcher<TJob, TResult> owner, Batch<TJob, TResult> batch) : IThreadPoolWorkItem
+    {
+        public void Execute() => ExecutionContext.Run(owner.CallbackContext, s_runInContext, this);
 
-        public void Arm(TimeProvider time, TimeSpan delay) =>
-            _timer = time.CreateTimer(static s => ((DelayedRetry)s!).Fire(), this, delay, Timeout.InfiniteTimeSpan);
-
-        public void Cancel() => _timer?.Dispose();
-
-        private void Fire()
-        {
-            _timer?.Dispose();
-            owner.OnRetryDue(this);
-        }
+        public void Run() => owner.RunBatch(batch);
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using Tinybatch.Internal;
 
@@ -12,70 +11,40 @@ namespace Tinybatch;
 /// <typeparam name="TJob">The job type.</typeparam>
 /// <typeparam name="TResult">The result type: result <c>i</c> of a batch belongs to job <c>i</c>.</typeparam>
 /// <remarks>
-/// Producers hand jobs over through a lock-free queue; one dispatch loop, which never runs user code, cuts batches and
-/// queues them to the thread pool, where the handler runs. See docs/ARCHITECTURE.md.
+/// The batcher composes its parts (docs/ARCHITECTURE.md): the settings snapshot, the intake (the bounded ring producers
+/// write to), the dispatch loop, the retry scheduler, the dead-letter outbox and the space waiters. This class holds the
+/// public API, the lifecycle and the counters, and runs each batch (<c>Batcher.Run.cs</c>).
 /// </remarks>
 [DebuggerDisplay("{Name}: {State}, pending = {PendingCount}, in flight = {InFlightBatches}")]
-public sealed partial class Batcher<TJob, TResult> : IBatcher<TJob, TResult>, IAsyncDisposable, IDisposable, IBatcherTelemetrySource
+public sealed partial class Batcher<TJob, TResult> : IBatcher<TJob, TResult>, IAsyncDisposable, IDisposable, IBatcherTelemetrySource, IRetryFailures<TJob>
 {
     private const int StateCreated = 0;
     private const int StateRunning = 1;
     private const int StateStopping = 2;
     private const int StateStopped = 3;
 
-    // Settings, copied and validated at construction.
     private readonly Func<Batch<TJob, TResult>, CancellationToken, ValueTask> _handler;
-    private readonly string _name;
-    private readonly int _maxBatchSize;
-    private readonly long _maxBatchWeight;
-    private readonly int _capacity;
-    private readonly int _maxConcurrentBatches;
-    private readonly BatchingMode _mode;
-    private readonly OverflowPolicy _overflow;
-    private readonly TimeSpan _maxBatchDelay;
-    private readonly TimeSpan _handlerTimeout;
-    private readonly TimeProvider _time;
-    private readonly Func<TJob, long>? _weigher;
-    private readonly Action<Batch<TJob, TResult>>? _onBatchCompleted;
-    private readonly Action<DeadLetter<TJob>>? _onDeadLetter;
-    private readonly RetryPolicy? _retry;
-    private readonly int _maxAttempts;
-    private readonly bool _retryFailedBatches;
+    private readonly BatcherSettings<TJob, TResult> _settings;
+    private readonly SpaceWaiters _spaceWaiters = new();
+    private readonly Intake<TJob> _intake;
+    private readonly DispatchLoop<TJob, TResult> _loop;
+    private readonly RetryScheduler<TJob> _retries;
+    private readonly FlushRegistry _flushes = new();
+    private readonly DeadLetterOutbox<TJob> _outbox;
     private readonly BatcherTelemetry _telemetry;
-    private readonly bool _stampJobs;
-    private readonly int _compactionThreshold;
-    private readonly bool _stampEveryJob;
-    private readonly ulong _batchSizeMultiplier;
-    private readonly bool _systemClock;
-    private readonly bool _unsetJobsSucceed;
-    private readonly long _maxJobWeight;
-
-    // Shared between producers, handler threads and the loop.
-    private readonly ConcurrentQueue<JobEntry<TJob>> _queue = new();
-    private readonly ConcurrentQueue<Batch<TJob, TResult>> _finished = new();
-    private readonly ConcurrentQueue<FlushWaiter> _orphanFlushes = new();
     private readonly JobCompletion<TJob, TResult>.CompletionPool _completionPool;
     private readonly CancellationTokenSource _handlerCts = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenRegistration _lifetimeRegistration;
+    private ExecutionContext? _callbackContext;
     private int _state;
-    private int _started;
-    private int _abandonRequested;
-    private int _flushRequests;
-    private PaddedLong _pendingSlot;
-    private long _pendingWeight;
-    private long _retryWaiting;
-    private int _inFlightBatches;
-    private long _inFlightJobs;
 
-    // Counters: see BatcherCounters.
-    private readonly StripedCounter _accepted = new();
+    // Counters: see BatcherCounters. Accepted and the places in use come from the intake, retries from the scheduler.
     private long _succeeded;
     private long _failed;
     private long _canceled;
     private long _dropped;
     private long _rejected;
-    private long _retried;
     private long _batches;
     private long _callbackFailures;
 
@@ -144,78 +113,68 @@ public sealed partial class Batcher<TJob, TResult> : IBatcher<TJob, TResult>, IA
         ThrowIfInvalid(options);
 
         _handler = handleBatch;
-        _name = options.Name;
-        _maxBatchSize = options.MaxBatchSize;
-        _maxBatchWeight = options.MaxBatchWeight;
-        _capacity = options.Capacity;
-        _maxConcurrentBatches = options.MaxConcurrentBatches;
-        _mode = options.Mode;
-        _overflow = options.OverflowPolicy;
-        _maxBatchDelay = options.MaxBatchDelay;
-        _handlerTimeout = options.HandlerTimeout;
-        _time = options.TimeProvider;
-        _weigher = options.Weigher;
-        _unsetJobsSucceed = options.UnsetJobsSucceed;
-        _maxJobWeight = Math.Min(options.MaxJobWeight ?? long.MaxValue, Math.Min(options.MaxBatchWeight, options.MaxBufferedWeight));
-        _onBatchCompleted = options.OnBatchCompleted;
-        _onDeadLetter = options.OnDeadLetter;
-        _retry = options.Retry?.Freeze();
-        _maxAttempts = _retry?.MaxAttempts ?? 3;
-        _retryFailedBatches = _retry?.RetryFailedBatches ?? false;
-        _completionPool = new JobCompletion<TJob, TResult>.CompletionPool(Math.Min(_capacity, 1 << 16));
-        _batchPool = new ObjectPool<Batch<TJob, TResult>>(_maxConcurrentBatches + 2);
-        _telemetry = BatcherTelemetry.For(options.MeterFactory);
-        _systemClock = ReferenceEquals(_time, TimeProvider.System);
-
-        // Add times matter only for a finite, positive delay that can release a batch; a single slot in adaptive mode
-        // is released by the slot alone. (The wait-time histogram stamps jobs while it listens.)
-        _stampJobs = _maxBatchDelay > TimeSpan.Zero && _maxBatchDelay != Timeout.InfiniteTimeSpan
-            && !(_mode == BatchingMode.Adaptive && _maxConcurrentBatches == 1);
-        _stampEveryJob = !_systemClock || _weigher is not null;
-
-        // Cancelled entries allowed to linger in the queue before the loop compacts it: memory stays within about
-        // twice the buffer, and compaction (linear in the queue) runs at most once per that many cancellations.
-        _compactionThreshold = Math.Max(1024, _capacity);
-        _batchSizeMultiplier = (ulong.MaxValue / (uint)_maxBatchSize) + 1;
-        using (ExecutionContext.SuppressFlow())
-        {
-            _timer = _time.CreateTimer(static s => ((Batcher<TJob, TResult>)s!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
-        }
-
+        _settings = new BatcherSettings<TJob, TResult>(options);
+        _intake = new Intake<TJob>(_settings.Capacity, _settings.MaxBufferedWeight, _settings.Weighted, _settings.MaxBatchSize, _spaceWaiters);
+        _retries = new RetryScheduler<TJob>(_intake, _settings.Retry, _settings.Time, Now, Poke, this);
+        _loop = new DispatchLoop<TJob, TResult>(this, _settings, _intake, _retries, _flushes);
+        _outbox = new DeadLetterOutbox<TJob>(_settings.OnDeadLetter, () => _callbackContext, CountCallbackFailure, Poke);
+        _completionPool = new JobCompletion<TJob, TResult>.CompletionPool((int)Math.Min(_settings.Capacity, 1024));
+        _telemetry = BatcherTelemetry.For(_settings.MeterFactory);
         _telemetry.Register(this);
 
-        // Registered last: an already-cancelled token runs the callback now, and every add must then throw.
-        _lifetimeRegistration = lifetime.UnsafeRegister(static s => ((Batcher<TJob, TResult>)s!).BeginStop(), this);
+        // Registered last: an already-cancelled token runs the callback now, and every add must then be refused.
+        _lifetimeRegistration = lifetime.UnsafeRegister(static s => ((Batcher<TJob, TResult>)s!).BeginStop(fromCallback: true), this);
     }
 
     /// <summary>Gets the batcher's name, from <see cref="BatcherOptions.Name"/>.</summary>
-    public string Name => _name;
+    public string Name => _settings.Name;
 
     /// <summary>Gets the batcher's lifecycle state.</summary>
     public BatcherState State => (BatcherState)Volatile.Read(ref _state);
 
-    /// <summary>Gets the number of accepted jobs not yet dispatched (the queue depth).</summary>
-    public long PendingCount => Math.Max(0, Volatile.Read(ref _pendingSlot.Value)) + Volatile.Read(ref _retryWaiting);
+    /// <summary>Gets the number of accepted jobs not yet dispatched, jobs waiting for a retry included (the queue depth).</summary>
+    public long PendingCount => Math.Max(0, _intake.PlacesInUse - _loop.InFlightJobs);
 
     /// <summary>Gets the number of batches whose handler is running.</summary>
-    public int InFlightBatches => Volatile.Read(ref _inFlightBatches);
+    public int InFlightBatches => _loop.InFlightBatches;
 
     /// <summary>Gets a task that completes when the batcher has stopped and every accepted job has an outcome.</summary>
     public Task Completion => _stopped.Task;
 
     /// <summary>Gets a snapshot of the counters. Each value is read atomically; together they may be a moment apart.</summary>
     public BatcherCounters Counters => new(
-        Accepted: _accepted.Value,
+        Accepted: _intake.Accepted,
         Succeeded: Volatile.Read(ref _succeeded),
         Failed: Volatile.Read(ref _failed),
         Canceled: Volatile.Read(ref _canceled),
         Dropped: Volatile.Read(ref _dropped),
         Rejected: Volatile.Read(ref _rejected),
-        Retried: Volatile.Read(ref _retried),
+        Retried: _retries.Retried,
         Pending: PendingCount,
-        InFlight: Volatile.Read(ref _inFlightJobs),
+        InFlight: _loop.InFlightJobs,
         Batches: Volatile.Read(ref _batches),
         CallbackFailures: Volatile.Read(ref _callbackFailures));
+
+    /// <summary>Whether intake is closed: a stop began (or the lifetime token was cancelled).</summary>
+    internal bool IsStopping => Volatile.Read(ref _state) >= StateStopping;
+
+    /// <summary>Callbacks still to run before a drain is complete: dead letters and completion callbacks posted.</summary>
+    internal int CallbacksPending => _outbox.Pending;
+
+    /// <summary>Whether a posted callback has run for more than a second: a stop past its deadline no longer waits for it.</summary>
+    internal bool CallbacksStuck => _outbox.IsStuck;
+
+    /// <summary>Test hook: the locks the batcher's parts hold for their bookkeeping; no user code may run under one.</summary>
+    internal IReadOnlyList<object> InternalLocks => [_intake.ConsumerLock, _spaceWaiters.Lock, _retries.Lock, _flushes.Lock];
+
+    /// <summary>The intake, for tests.</summary>
+    internal Intake<TJob> Intake => _intake;
+
+    /// <summary>Test hook: whether the dispatch loop is asleep.</summary>
+    internal bool IsLoopAsleep => _loop.IsAsleep;
+
+    /// <summary>Test hook: the number of adds waiting for space.</summary>
+    internal int SpaceWaiterCount => _spaceWaiters.Count;
 
     /// <summary>
     /// Starts dispatching. Calling it again does nothing. Jobs added before <see cref="Start"/> are buffered (up to
@@ -224,25 +183,18 @@ public sealed partial class Batcher<TJob, TResult> : IBatcher<TJob, TResult>, IA
     public void Start()
     {
         Interlocked.CompareExchange(ref _state, StateRunning, StateCreated);
-        EnsureLoop();
+        _loop.EnsureStarted();
     }
 
-    /// <summary>Starts the loop once, whoever asks first: <see cref="Start"/> or a stop before it.</summary>
-    private void EnsureLoop()
-    {
-        if (Interlocked.CompareExchange(ref _started, 1, 0) != 0)
-        {
-            return;
-        }
+    /// <summary>Test hook: completes when the loop next goes to sleep with no batch in flight.</summary>
+    internal Task WhenIdleAsync() => _loop.WhenIdleAsync();
 
-        // The loop must not capture the starter's ExecutionContext (AsyncLocals, activities) for its whole life.
-        using (ExecutionContext.SuppressFlow())
-        {
-            _ = Task.Run(RunLoopAsync);
-        }
-    }
+    /// <summary>Reads the batcher's clock: the system clock directly (no virtual call), any other through its provider.</summary>
+    internal long Now() => _settings.SystemClock ? Stopwatch.GetTimestamp() : _settings.Time.GetTimestamp();
 
-    private static JobCompletion<TJob, TResult>? CompletionOf(in JobEntry<TJob> entry) => entry.State as JobCompletion<TJob, TResult>;
+    private void Poke() => _loop.Poke();
+
+    private void CountCallbackFailure() => Interlocked.Increment(ref _callbackFailures);
 
     private static void ThrowIfInvalid(BatcherOptions options)
     {
@@ -256,6 +208,5 @@ public sealed partial class Batcher<TJob, TResult> : IBatcher<TJob, TResult>, IA
         {
             throw new ArgumentOutOfRangeException(nameof(options), "Invalid batcher options: " + string.Join(" ", errors));
         }
-
     }
 }

@@ -1,6 +1,10 @@
 namespace Tinybatch;
 
-/// <summary>Thrown by an add when the job alone weighs more than <see cref="BatcherOptions.MaxBatchWeight"/>.</summary>
+/// <summary>
+/// Thrown by an add when the job alone weighs more than one job may: more than <see cref="BatcherOptions.MaxJobWeight"/>,
+/// or than <see cref="BatcherOptions.MaxBatchWeight"/> or <see cref="BatcherOptions.MaxBufferedWeight"/>, which nothing
+/// could hold.
+/// </summary>
 public class JobTooHeavyException : ArgumentException
 {
     /// <summary>Initializes a new instance with a default message.</summary>
@@ -28,5 +32,8 @@ public class JobTooHeavyException : ArgumentException
     public long Weight { get; init; }
 
     /// <summary>Gets the cap it exceeded.</summary>
-    public long MaxBatchWeight { get; init; }
+    public long MaxWeight { get; init; }
+
+    /// <summary>Gets the name of the option that set the cap it exceeded, for example <c>MaxJobWeight</c>.</summary>
+    public string? LimitName { get; init; }
 }

@@ -50,14 +50,14 @@ public class BackpressureTests
     public async Task AddAsync_SlowHandler_ProducerIsNotBlockedUntilTheBufferIsFull()
     {
         var gate = new HandlerGate();
-        await using var batcher = new Batcher<int, int>(Gated(gate), Options(size: 2, capacity: 6));
+        await using var batcher = new Batcher<int, int>(Gated(gate), Options(size: 2, capacity: 8));
         batcher.Start();
 
         batcher.TryAdd(0);
         batcher.TryAdd(1);
         await gate.WhenEnteredAsync(1);
 
-        // The handler is stuck: the next 6 adds fill the buffer and each completes at once.
+        // The handler is stuck with 2 of the 8 places: the next 6 adds fill the buffer and each completes at once.
         for (int i = 2; i < 8; i++)
         {
             Assert.True(batcher.AddAsync(i).AsTask().IsCompletedSuccessfully, $"add {i} should not wait: the buffer has room");
@@ -99,7 +99,7 @@ public class BackpressureTests
     }
 
     [Fact]
-    public async Task Capacity_CountsEveryAcceptedJobNotYetDispatched_NotTheBatchInFlight()
+    public async Task Capacity_CountsEveryJobUntilItsOutcome_TheBatchInFlightIncluded()
     {
         var gate = new HandlerGate();
         await using var batcher = new Batcher<int, int>(Gated(gate), Options(size: 2, capacity: 4));
@@ -109,14 +109,17 @@ public class BackpressureTests
         batcher.TryAdd(2);
         await gate.WhenEnteredAsync(1);
 
-        // The dispatched batch left the buffer; four more fit, the partial batch being built included.
+        // The batch in its handler still holds its two places: two more fit, the partial batch being built included.
         Assert.True(batcher.TryAdd(3));
         Assert.True(batcher.TryAdd(4));
-        Assert.True(batcher.TryAdd(5));
-        Assert.True(batcher.TryAdd(6));
-        Assert.False(batcher.TryAdd(7));
-        Assert.Equal(4, batcher.PendingCount);
+        Assert.False(batcher.TryAdd(5));
+        Assert.Equal(2, batcher.PendingCount);
+        Assert.Equal(2, batcher.Counters.InFlight);
+
+        // Its outcomes give the places back.
         gate.Open();
+        await batcher.FlushAsync().Guarded();
+        Assert.True(batcher.TryAdd(5));
     }
 
     [Fact]
@@ -147,7 +150,7 @@ public class BackpressureTests
     public async Task AddAsync_WaitingForSpaceWhenStopBegins_FailsAtOnceWithBatcherStopped()
     {
         var gate = new HandlerGate();
-        var batcher = new Batcher<int, int>(Gated(gate), Options(size: 2, capacity: 2));
+        var batcher = new Batcher<int, int>(Gated(gate), Options(size: 2, capacity: 4));
         batcher.Start();
         Task<int>[] accepted = [.. Enumerable.Range(1, 4).Select(i => batcher.AddAndWaitAsync(i).AsTask())];
         await gate.WhenEnteredAsync(1);
@@ -182,7 +185,7 @@ public class BackpressureTests
         for (int round = 0; round < Rounds; round++)
         {
             var gate = new HandlerGate();
-            var batcher = new Batcher<int, int>(Gated(gate), Options(size: 1, capacity: 1));
+            var batcher = new Batcher<int, int>(Gated(gate), Options(size: 1, capacity: 2));
             batcher.Start();
             Task<int>[] accepted = [batcher.AddAndWaitAsync(1).AsTask(), batcher.AddAndWaitAsync(2).AsTask()];
             await gate.WhenEnteredAsync(1);

@@ -245,14 +245,14 @@ public class FlushTests
         Assert.Equal((1, behindAnotherJob ? 3 : 2), (batcher.Counters.Canceled, batcher.Counters.Succeeded));
     }
     /// <summary>
-    /// Under DropOldest an add that finds the buffer full evicts the oldest queued entry. A flush marker is not a job:
-    /// it is handed to the loop as if read, and the flush still waits for every job added before it, and only those.
+    /// DropOldest evicts a job added before a pending flush: the flush no longer waits for it (its outcome is the drop),
+    /// and still waits for the jobs before it that are in a handler call. Jobs added after the flush are not released
+    /// by it.
     /// </summary>
     [Fact]
-    public async Task FlushAsync_MarkerReachedByDropOldestEviction_StillWaitsForEarlierJobsOnly()
+    public async Task FlushAsync_EarlierJobEvictedByDropOldest_CompletesOnceTheOthersHaveOutcomes()
     {
         var first = new HandlerGate();
-        var second = new HandlerGate();
         var recorder = new Recorder<int>();
         var dropped = new List<int>();
         var deadLettered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -260,7 +260,11 @@ public class FlushTests
             async (batch, ct) =>
             {
                 recorder.Record(batch);
-                await (batch.Id == 1 ? first : second).PassAsync();
+                if (batch.Id == 1)
+                {
+                    await first.PassAsync();
+                }
+
                 for (int i = 0; i < batch.Count; i++)
                 {
                     batch.SetResult(i, batch[i]);
@@ -268,8 +272,10 @@ public class FlushTests
             },
             new BatcherOptions<int, int>
             {
-                MaxBatchSize = 2,
-                Capacity = 2,
+                MaxBatchSize = 3,
+
+                // Three places for the batch in its handler, two for queued jobs.
+                Capacity = 5,
                 MaxBatchDelay = TimeSpan.FromHours(1),
                 OverflowPolicy = OverflowPolicy.DropOldest,
                 TimeProvider = new FakeTimeProvider(),
@@ -286,32 +292,29 @@ public class FlushTests
         batcher.Start();
         batcher.TryAdd(1);
         batcher.TryAdd(2);
+        batcher.TryAdd(3);
         await first.WhenEnteredAsync(1);
 
-        // Job 3 waits to start batch 2; the flush marker and job 4 queue behind it; job 5 evicts the marker (handed
-        // to the loop) and then job 4.
-        batcher.TryAdd(3);
-        Task flush = batcher.FlushAsync();
         batcher.TryAdd(4);
-        Assert.True(batcher.TryAdd(5));
+        Task flush = batcher.FlushAsync();
+        batcher.TryAdd(5);
 
-        first.Open();
-        await second.WhenEnteredAsync(1);
-        Assert.False(flush.IsCompleted, "The flush completed while job 3, added before it, was still in its handler.");
-        second.Open();
-        await flush.Guarded();
-
-        // The flush is over: a lone job lingers again for its delay.
-        batcher.TryAdd(6);
-        await batcher.IdleAsync();
-        Assert.Equal([[1, 2], [3, 5]], recorder.Batches.ToArray());
-
-        // Dead letters are delivered off the batcher's threads, so the drop is reported a moment later.
+        // Full: job 6 evicts job 4, the oldest queued, which was added before the flush.
+        Assert.True(batcher.TryAdd(6));
         await deadLettered.Task.Guarded();
         lock (dropped)
         {
             Assert.Equal([4], dropped);
         }
+
+        Assert.False(flush.IsCompleted, "The flush completed while jobs 1 to 3, added before it, were still in their handler.");
+        first.Open();
+        await flush.Guarded();
+
+        // Jobs 5 and 6 came after the flush: it does not release them; they linger for their delay.
+        await batcher.IdleAsync();
+        Assert.Equal([[1, 2, 3]], recorder.Batches.ToArray());
+        Assert.Equal(2, batcher.PendingCount);
     }
 
     /// <summary>

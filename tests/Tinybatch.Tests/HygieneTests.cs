@@ -139,40 +139,44 @@ public class HygieneTests
     }
 
     [Fact]
-    public async Task Handler_CallsTryAddAndFlushOnItsOwnBatcher_DoesNotDeadlock()
+    public async Task Handler_CallsTryAddAndFlushOnItsOwnBatcher_TryAddWorksAndFlushFailsFast()
     {
         Batcher<int, int>? self = null;
-        var flushes = new List<Task>();
+        var refusals = new List<Exception?>();
+        var fifth = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var batcher = new Batcher<int, int>(
             (jobs, ct) =>
             {
+                if (jobs[0] == 5)
+                {
+                    fifth.TrySetResult();
+                }
+
                 if (jobs[0] < 5)
                 {
                     self!.TryAdd(jobs[0] + 1);
-                    lock (flushes)
+
+                    // Waiting for a flush here would wait for this very batch: it fails at once instead of deadlocking.
+                    Exception? refusal = Record.Exception(() => { _ = self.FlushAsync(ct); });
+                    lock (refusals)
                     {
-                        flushes.Add(self.FlushAsync(ct));
+                        refusals.Add(refusal);
                     }
                 }
 
                 return jobs;
             },
-            new BatcherOptions<int, int> { MaxBatchSize = 10, MaxBatchDelay = Timeout.InfiniteTimeSpan, TimeProvider = new FakeTimeProvider() });
+            new BatcherOptions<int, int> { MaxBatchSize = 10, MaxBatchDelay = TimeSpan.Zero, TimeProvider = new FakeTimeProvider() });
         self = batcher;
         batcher.Start();
 
         batcher.TryAdd(1);
-        await batcher.FlushAsync().Guarded();
-        Task[] started;
-        lock (flushes)
-        {
-            started = [.. flushes];
-        }
-
-        await Task.WhenAll(started).Guarded();
+        await fifth.Task.Guarded();
         await batcher.StopAsync().Guarded();
 
         Assert.Equal(5, batcher.Counters.Succeeded);
+        Assert.Equal(4, refusals.Count);
+        Assert.All(refusals, r => Assert.Contains("FlushAsync", Assert.IsType<InvalidOperationException>(r).Message, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -316,7 +320,9 @@ public class HygieneTests
             {
                 MaxBatchSize = 2,
                 MaxBatchDelay = TimeSpan.FromMilliseconds(10),
-                Capacity = 2,
+
+                // Two places for the batch in flight, two for jobs 3 and 4: job 5 waits for space.
+                Capacity = 4,
                 HandlerTimeout = Timeout.InfiniteTimeSpan,
                 TimeProvider = time,
                 OnDeadLetter = letter =>

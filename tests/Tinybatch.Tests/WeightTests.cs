@@ -71,7 +71,8 @@ public class WeightTests
         });
 
         Assert.Equal(11, error.Weight);
-        Assert.Equal(Cap, error.MaxBatchWeight);
+        Assert.Equal(Cap, error.MaxWeight);
+        Assert.Equal(nameof(BatcherOptions.MaxBatchWeight), error.LimitName);
         Assert.Contains("11", error.Message, StringComparison.Ordinal);
         Assert.Equal(1, batcher.Counters.Rejected);
         Assert.Equal(0, batcher.Counters.Accepted);

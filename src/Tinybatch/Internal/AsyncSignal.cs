@@ -15,10 +15,18 @@ namespace Tinybatch.Internal;
 internal sealed class AsyncSignal : IValueTaskSource
 {
     private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = false };
+    private int _parked;
+
+    /// <summary>Gets a value indicating whether the waiter is parked: its continuation registered, no signal yet.</summary>
+    public bool IsParked => Volatile.Read(ref _parked) != 0;
 
     public ValueTask WaitAsync() => new(this, _core.Version);
 
-    public void Set() => _core.SetResult(true);
+    public void Set()
+    {
+        Volatile.Write(ref _parked, 0);
+        _core.SetResult(true);
+    }
 
     public void GetResult(short token)
     {
@@ -28,6 +36,9 @@ internal sealed class AsyncSignal : IValueTaskSource
 
     public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
 
-    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+    {
+        Volatile.Write(ref _parked, 1);
         _core.OnCompleted(continuation, state, token, flags);
+    }
 }

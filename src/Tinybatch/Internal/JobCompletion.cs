@@ -16,7 +16,7 @@ namespace Tinybatch.Internal;
 /// The completion is set exactly once (<see cref="_completed"/>), whoever comes first: the batch, a drop, a stop, or the
 /// caller's token.
 /// </remarks>
-internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>, ILinkedState
+internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>, ILinkedState, IDroppableState, IRequeueable
 {
     private const int Queued = 0;
     private const int Dispatched = 1;
@@ -47,13 +47,26 @@ internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>, 
     /// <summary>The job's weight, given back to the batcher's pending weight if the caller cancels.</summary>
     public long Weight { get; private set; }
 
+    /// <summary>
+    /// The job itself, held here rather than in the intake: a caller that cancels while its job is queued lets go of the
+    /// job at once, even while the entry waits behind a stalled handler to be skipped.
+    /// </summary>
+    public TJob Job { get; private set; } = default!;
+
     /// <summary>Whether the caller cancelled while the job was queued: the job is then skipped.</summary>
     public bool IsCanceled => Volatile.Read(ref _state) == Canceled;
 
-    public static JobCompletion<TJob, TResult> Rent(CompletionPool pool, Batcher<TJob, TResult> owner, long weight)
+    /// <inheritdoc/>
+    public bool IsDropped => IsCanceled;
+
+    /// <inheritdoc/>
+    public void Drop() => ReleaseByBatcher();
+
+    public static JobCompletion<TJob, TResult> Rent(CompletionPool pool, Batcher<TJob, TResult> owner, TJob job, long weight)
     {
         JobCompletion<TJob, TResult> c = pool.TryRent() ?? new JobCompletion<TJob, TResult>(pool);
         c.Owner = owner;
+        c.Job = job;
         c.Weight = weight;
         c._state = Queued;
         c._completed = 0;
@@ -160,6 +173,7 @@ internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>, 
     {
         if (Interlocked.CompareExchange(ref _state, Canceled, Queued) == Queued)
         {
+            Job = default!;
             Owner!.OnQueuedJobCanceled(Weight);
         }
 
@@ -177,6 +191,7 @@ internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>, 
             _token = default;
             Owner = null;
             Link = null;
+            Job = default!;
             _pool.Return(this);
         }
     }

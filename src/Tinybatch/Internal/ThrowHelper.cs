@@ -18,14 +18,24 @@ internal static class ThrowHelper
         throw new BatcherStoppedException($"The batcher '{name}' is stopped (or its lifetime token was cancelled): it accepts no more jobs.");
 
     [DoesNotReturn]
-    public static void ThrowTooHeavy(string name, long weight, long cap) =>
-        throw new JobTooHeavyException($"The job weighs {weight}, more than batcher '{name}' accepts for one job ({cap}).")
+    public static void ThrowBadWeight(string name, long weight, long cap, string capName)
+    {
+        if (weight < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(weight), weight, $"The weigher of batcher '{name}' returned a negative weight ({weight}).");
+        }
+
+        throw new JobTooHeavyException($"The job weighs {weight}, more than the {capName} of batcher '{name}' ({cap}): it was refused.")
         {
             Weight = weight,
-            MaxBatchWeight = cap,
+            MaxWeight = cap,
+            LimitName = capName,
         };
+    }
 
     [DoesNotReturn]
-    public static void ThrowNegativeWeight(string name, long weight) =>
-        throw new ArgumentOutOfRangeException(nameof(weight), weight, $"The weigher of batcher '{name}' returned a negative weight ({weight}).");
+    public static void ThrowReentrant(string name, string operation) =>
+        throw new InvalidOperationException(
+            $"{operation} was called from inside the handler or a callback of batcher '{name}' itself: it would wait for the " +
+            "batch that is running it, which cannot finish first. Call it from outside the batcher's handler and callbacks.");
 }

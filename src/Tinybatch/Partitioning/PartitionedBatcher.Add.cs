@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Tinybatch.Partitioning;
 
 /// <summary>Adding jobs: pick the partition by key, then add as the core batcher does.</summary>
@@ -85,20 +87,8 @@ public sealed partial class PartitionedBatcher<TKey, TJob, TResult>
     /// <exception cref="JobDroppedException">The job was dropped by a drop policy.</exception>
     /// <exception cref="JobTooHeavyException">The job weighs more than its partition's <see cref="BatcherOptions.MaxBatchWeight"/>.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public ValueTask<TResult> AddAndWaitAsync(TJob job, CancellationToken cancellationToken = default)
-    {
-        TKey key = _keySelector(job);
-        Partition<TKey, TJob, TResult> partition = GetOrCreate(key).Touch(_time.GetTimestamp());
-        try
-        {
-            ValueTask<TResult> pending = partition.Batcher.AddAndWaitAsync(job, cancellationToken);
-            return pending.IsCompleted ? pending : AddAndWaitSlowAsync(job, key, pending, partition, cancellationToken);
-        }
-        catch (BatcherStoppedException) when (IsRerouted(partition))
-        {
-            return AddAndWaitSlowAsync(job, key, default, null, cancellationToken);
-        }
-    }
+    public ValueTask<TResult> AddAndWaitAsync(TJob job, CancellationToken cancellationToken = default) =>
+        AddAndWaitCoreAsync(job, _keySelector(job), cancellationToken);
 
     private async ValueTask AddAsyncSlow(
         TJob job, TKey key, ValueTask pending, Partition<TKey, TJob, TResult>? partition, CancellationToken cancellationToken)
@@ -131,31 +121,20 @@ public sealed partial class PartitionedBatcher<TKey, TJob, TResult>
         }
     }
 
-    private async ValueTask<TResult> AddAndWaitSlowAsync(
-        TJob job, TKey key, ValueTask<TResult> pending, Partition<TKey, TJob, TResult>? partition, CancellationToken cancellationToken)
+    private async ValueTask<TResult> AddAndWaitCoreAsync(TJob job, TKey key, CancellationToken cancellationToken)
     {
-        // A retired partition is stopped without a deadline, so BatcherStoppedException from it means the add itself
-        // was refused (the job never entered it): sending it to a fresh partition cannot run it twice.
-        if (partition is not null)
-        {
-            try
-            {
-                return await pending.ConfigureAwait(false);
-            }
-            catch (BatcherStoppedException) when (IsRerouted(partition))
-            {
-            }
-        }
-
         while (true)
         {
-            partition = GetOrCreate(key).Touch(_time.GetTimestamp());
+            Partition<TKey, TJob, TResult> partition = GetOrCreate(key).Touch(_time.GetTimestamp());
+            var accepted = new StrongBox<bool>();
             try
             {
-                return await partition.Batcher.AddAndWaitAsync(job, cancellationToken).ConfigureAwait(false);
+                return await partition.Batcher.AddAndWaitTrackedAsync(job, accepted, cancellationToken).ConfigureAwait(false);
             }
-            catch (BatcherStoppedException) when (IsRerouted(partition))
+            catch (BatcherStoppedException) when (!accepted.Value && IsRerouted(partition))
             {
+                // The add itself was refused by a partition that retired under it (the job never entered it): sending it
+                // to a fresh partition cannot run it twice. A job that was accepted keeps its own outcome, whatever it is.
             }
         }
     }

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Reflection;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Tinybatch.ReliabilityTests.Model;
@@ -157,36 +156,9 @@ public sealed partial class RealBatcherDriver : IAsyncDisposable
 
     private static int Pick(int arg, int count) => count == 0 ? -1 : arg % count;
 
-    /// <summary>Reads the loop's private sleep flags: the test hook WhenIdleAsync cannot be used while a batch is held.</summary>
+    /// <summary>The loop's sleep, through the batcher's test hook: WhenIdleAsync cannot be used while a batch is held.</summary>
     private static class LoopProbe
     {
-        private static readonly FieldInfo Sleeping = Field("_sleeping");
-        private static readonly FieldInfo WakeRequested = Field("_wakeRequested");
-        private static readonly FieldInfo Finished = Field("_finished");
-        private static readonly FieldInfo Signal = Field("_signal");
-        private static readonly FieldInfo SignalCore = Signal.FieldType.GetField("_core", BindingFlags.NonPublic | BindingFlags.Instance)
-            ?? throw new InvalidOperationException("AsyncSignal has no field _core: update LoopProbe.");
-        private static readonly FieldInfo CoreContinuation = SignalCore.FieldType.GetField("_continuation", BindingFlags.NonPublic | BindingFlags.Instance)
-            ?? throw new InvalidOperationException("ManualResetValueTaskSourceCore has no field _continuation: update LoopProbe.");
-        private static readonly FieldInfo CoreCompleted = SignalCore.FieldType.GetField("_completed", BindingFlags.NonPublic | BindingFlags.Instance)
-            ?? throw new InvalidOperationException("ManualResetValueTaskSourceCore has no field _completed: update LoopProbe.");
-
-        /// <summary>
-        /// True when the loop is parked on its signal (a continuation registered, not yet signalled): it has passed its
-        /// last check for work, unlike a loop that has only raised its sleeping flag.
-        /// </summary>
-        public static bool Asleep(Batcher<int, int> batcher)
-        {
-            object core = SignalCore.GetValue(Signal.GetValue(batcher))!;
-            return (int)Sleeping.GetValue(batcher)! == 1
-                && (int)WakeRequested.GetValue(batcher)! == 0
-                && ((ConcurrentQueue<Batch<int, int>>)Finished.GetValue(batcher)!).IsEmpty
-                && CoreContinuation.GetValue(core) is not null
-                && !(bool)CoreCompleted.GetValue(core)!;
-        }
-
-        private static FieldInfo Field(string name) =>
-            typeof(Batcher<int, int>).GetField(name, BindingFlags.NonPublic | BindingFlags.Instance)
-            ?? throw new InvalidOperationException($"Batcher has no field {name}: update LoopProbe.");
+        public static bool Asleep(Batcher<int, int> batcher) => batcher.IsLoopAsleep;
     }
 }
