@@ -162,15 +162,20 @@ internal static class AsyncEnumerableBatchIterator
             try
             {
                 await stop.CancelAsync().ConfigureAwait(false);
-                while (!move.IsCompleted)
+                while (true)
                 {
-                    await waker.WaitAsync().ConfigureAwait(false);
-                }
+                    if (move.IsCompleted)
+                    {
+                        if (move.GetAwaiter().GetResult())
+                        {
+                            leftover = true;
+                            item = enumerator.Current;
+                        }
 
-                if (move.GetAwaiter().GetResult())
-                {
-                    leftover = true;
-                    item = enumerator.Current;
+                        break;
+                    }
+
+                    await waker.WaitAsync().ConfigureAwait(false);
                 }
             }
             catch (OperationCanceledException)

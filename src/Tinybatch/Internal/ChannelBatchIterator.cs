@@ -138,18 +138,23 @@ internal static class ChannelBatchIterator
             {
                 // A wait takes nothing from the channel: cancel it, let it settle, and let its outcome go.
                 await stop.CancelAsync().ConfigureAwait(false);
-                while (!wait.IsCompleted)
+                while (true)
                 {
-                    await waker.WaitAsync().ConfigureAwait(false);
-                }
+                    if (wait.IsCompleted)
+                    {
+                        try
+                        {
+                            _ = wait.GetAwaiter().GetResult();
+                        }
+                        catch (Exception)
+                        {
+                            // Cancelled, or the channel's completion error, which the channel's Completion still holds.
+                        }
 
-                try
-                {
-                    _ = wait.GetAwaiter().GetResult();
-                }
-                catch (Exception)
-                {
-                    // Cancelled, or the channel's completion error, which the channel's Completion still holds.
+                        break;
+                    }
+
+                    await waker.WaitAsync().ConfigureAwait(false);
                 }
             }
         }
