@@ -31,7 +31,7 @@ internal static class Program
             case "compare":
                 try
                 {
-                    return await CompareRunner.RunAsync(rest);
+                    return await Streams.StreamBatchComparison.RunCompareAsync(rest, CompareRunner.RunAsync);
                 }
                 catch (ArgumentException ex)
                 {

@@ -1,5 +1,7 @@
 // The README's quickstart, compiled and run: `dotnet run --project samples/Tinybatch.Quickstart`.
 // Regions between "// <name>" and "// </name>" are copied verbatim into README.md; a test checks they match.
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
 using Tinybatch;
 
 // <quickstart>
@@ -60,6 +62,42 @@ await using (var second = new Batcher<Job, JobResult>(ProcessBatch, withCallback
     second.TryAdd(new Job(1, "one"));
     await second.FlushAsync();
 }
+
+// <stream-batch>
+// Any async stream: a message consumer, a database cursor, a paged API. Here, 250 generated events.
+static async IAsyncEnumerable<Job> ReadEventsAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
+{
+    for (int i = 0; i < 250; i++)
+    {
+        await Task.Yield();
+        yield return new Job(i, $"event {i}");
+    }
+}
+
+// Batches of up to 100, or fewer once a batch's first event has waited 200 ms: no batcher to start or stop.
+await foreach (IReadOnlyList<Job> batch in ReadEventsAsync().Batch(maxSize: 100, maxDelay: TimeSpan.FromMilliseconds(200)))
+{
+    Console.WriteLine($"stream batch of {batch.Count}, from event {batch[0].Id}");
+}
+
+// The same over a ChannelReader<T>: it takes an item from the channel only when the item joins a batch.
+var channel = Channel.CreateBounded<Job>(1_000);
+Task producer = Task.Run(async () =>
+{
+    for (int i = 0; i < 250; i++)
+    {
+        await channel.Writer.WriteAsync(new Job(i, $"event {i}"));
+    }
+
+    channel.Writer.Complete();
+});
+await foreach (IReadOnlyList<Job> batch in channel.Reader.Batch(100, TimeSpan.FromMilliseconds(200)))
+{
+    Console.WriteLine($"channel batch of {batch.Count}, from event {batch[0].Id}");
+}
+
+await producer;
+// </stream-batch>
 
 // <types>
 internal sealed record Job(int Id, string Text);
