@@ -46,6 +46,15 @@ internal sealed class AnchorImplementation : IBatchingImplementation
         return default;
     }
 
+    /// <summary>None of the anchors has a bulk add for this shape: Dataflow, Rx and Channels take one item per call.</summary>
+    public void AddRange(ReadOnlySpan<long> ids)
+    {
+        foreach (long id in ids)
+        {
+            _items!.Post(id);
+        }
+    }
+
     public ValueTask<long> AddAndWaitAsync(long id)
     {
         TaskCompletionSource<long> promise = AnchorHandlers.NewPromise();
@@ -79,4 +88,10 @@ internal sealed class RxPipelines : IAnchorPipelineFactory
 internal sealed class ChannelPipelines : IAnchorPipelineFactory
 {
     public IAnchorPipeline<T> Create<T>(BatchSettings settings, SpanHandler<T> handler) => new ChannelPipeline<T>(settings, handler);
+}
+
+/// <summary>Creates <see cref="ChannelDrainPipeline{T}"/>s.</summary>
+internal sealed class ChannelDrainPipelines : IAnchorPipelineFactory
+{
+    public IAnchorPipeline<T> Create<T>(BatchSettings settings, SpanHandler<T> handler) => new ChannelDrainPipeline<T>(settings, handler);
 }

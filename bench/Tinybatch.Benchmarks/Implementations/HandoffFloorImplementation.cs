@@ -17,9 +17,16 @@ internal sealed class HandoffFloorImplementation(BatchSink sink) : IBatchingImpl
 
     public ValueTask AddAsync(long id)
     {
-        Interlocked.Increment(ref _outstanding);
-        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Owner.Deliver(state.Id), (Owner: this, Id: id), preferLocal: false);
+        Add(id);
         return default;
+    }
+
+    public void AddRange(ReadOnlySpan<long> ids)
+    {
+        foreach (long id in ids)
+        {
+            Add(id);
+        }
     }
 
     public ValueTask<long> AddAndWaitAsync(long id) =>
@@ -32,6 +39,12 @@ internal sealed class HandoffFloorImplementation(BatchSink sink) : IBatchingImpl
     }
 
     public ValueTask DisposeAsync() => default;
+
+    private void Add(long id)
+    {
+        Interlocked.Increment(ref _outstanding);
+        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Owner.Deliver(state.Id), (Owner: this, Id: id), preferLocal: false);
+    }
 
     private void Deliver(long id)
     {

@@ -15,6 +15,12 @@ internal interface IBatchingImplementation : IAsyncDisposable
     /// <summary>Adds a fire-and-forget item; completes synchronously unless the implementation must wait for space.</summary>
     ValueTask AddAsync(long id);
 
+    /// <summary>
+    /// Adds fire-and-forget items in one call through the implementation's bulk add, or one by one where it has none.
+    /// Called from a dedicated producer thread, which it may block while waiting for space.
+    /// </summary>
+    void AddRange(ReadOnlySpan<long> ids);
+
     /// <summary>Adds an item and completes with the handler's result for it (the id itself).</summary>
     ValueTask<long> AddAndWaitAsync(long id);
 

@@ -57,6 +57,22 @@ internal sealed class TinybatchImplementation : IBatchingImplementation
         return _batcher.AddAsync(id);
     }
 
+    /// <summary>
+    /// The bulk add: one call for the whole span where the batcher has room, then the single add's fallback for the rest.
+    /// </summary>
+    public void AddRange(ReadOnlySpan<long> ids)
+    {
+        // TODO(API): TryAddRange(ReadOnlySpan<TJob>) claims the whole span at once.
+        foreach (long id in ids)
+        {
+            ValueTask added = AddAsync(id);
+            if (!added.IsCompletedSuccessfully)
+            {
+                added.AsTask().GetAwaiter().GetResult();
+            }
+        }
+    }
+
     public ValueTask<long> AddAndWaitAsync(long id) => _batcher.AddAndWaitAsync(id);
 
     public Task CompleteAsync() => _batcher.StopAsync();
