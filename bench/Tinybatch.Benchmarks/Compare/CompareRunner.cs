@@ -81,7 +81,7 @@ internal static class CompareRunner
         return failed.Count == 0 ? 0 : 1;
     }
 
-    private static List<Scenario> Scenarios(CompareOptions options)
+    internal static List<Scenario> Scenarios(CompareOptions options)
     {
         var all = new List<Scenario>
         {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Tinybatch.Benchmarks.Implementations;
 
 /// <summary>One anchor pipeline (Dataflow, Rx or Channel) fed either bare ids or (id, promise) requests.</summary>
@@ -40,6 +42,7 @@ internal sealed class AnchorImplementation : IBatchingImplementation
 
     public long FullWaits => 0;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public ValueTask AddAsync(long id)
     {
         _items!.Post(id);
@@ -47,6 +50,7 @@ internal sealed class AnchorImplementation : IBatchingImplementation
     }
 
     /// <summary>None of the anchors has a bulk add for this shape: Dataflow, Rx and Channels take one item per call.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public void AddRange(ReadOnlySpan<long> ids)
     {
         foreach (long id in ids)
@@ -55,6 +59,7 @@ internal sealed class AnchorImplementation : IBatchingImplementation
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public ValueTask<long> AddAndWaitAsync(long id)
     {
         TaskCompletionSource<long> promise = AnchorHandlers.NewPromise();

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 
 namespace Tinybatch.Benchmarks.Implementations;
 
@@ -28,6 +29,7 @@ internal sealed class FloorImplementation : IBatchingImplementation
 
     public long FullWaits => 0;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public ValueTask AddAsync(long id)
     {
         _queue.Enqueue(id);
@@ -35,6 +37,7 @@ internal sealed class FloorImplementation : IBatchingImplementation
     }
 
     /// <summary><see cref="ConcurrentQueue{T}"/> has no bulk enqueue: one enqueue per item.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public void AddRange(ReadOnlySpan<long> ids)
     {
         foreach (long id in ids)
@@ -43,6 +46,7 @@ internal sealed class FloorImplementation : IBatchingImplementation
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public ValueTask<long> AddAndWaitAsync(long id) =>
         throw new NotSupportedException("The single-queue floor is measured for fire-and-forget items only.");
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Tinybatch.Benchmarks.Implementations;
 
 /// <summary>
@@ -15,12 +17,14 @@ internal sealed class HandoffFloorImplementation(BatchSink sink) : IBatchingImpl
 
     public long FullWaits => 0;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public ValueTask AddAsync(long id)
     {
         Add(id);
         return default;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public void AddRange(ReadOnlySpan<long> ids)
     {
         foreach (long id in ids)
@@ -29,6 +33,7 @@ internal sealed class HandoffFloorImplementation(BatchSink sink) : IBatchingImpl
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public ValueTask<long> AddAndWaitAsync(long id) =>
         throw new NotSupportedException("The hand-off floor is measured for fire-and-forget items only (S4).");
 

@@ -4,6 +4,10 @@ namespace Tinybatch.Benchmarks.Implementations;
 /// One micro-batcher under test, built for one run: either fire-and-forget or request/response, never both, so each
 /// implementation queues the smallest item its mode needs.
 /// </summary>
+/// <remarks>
+/// Every implementation marks its add methods <c>NoInlining</c>: each pays the same call from the harness, and a
+/// profile sees the add as its own frame instead of folded into the producer's loop (see <c>phases</c>).
+/// </remarks>
 internal interface IBatchingImplementation : IAsyncDisposable
 {
     /// <summary>Gets the name printed in the tables.</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Tinybatch.Benchmarks.Implementations;
 
 /// <summary>
@@ -24,7 +26,7 @@ internal sealed class TinybatchImplementation : IBatchingImplementation
 
         // The per-job outcome shape: the results go straight onto the batch, nothing is allocated per batch.
         _batcher = new Batcher<long, long>(
-            (batch, _) =>
+            [MethodImpl(MethodImplOptions.NoInlining)] (batch, _) =>
             {
                 long now = sink.BeginBatch();
                 int count = batch.Count;
@@ -46,6 +48,7 @@ internal sealed class TinybatchImplementation : IBatchingImplementation
 
     public long FullWaits => Volatile.Read(ref _fullWaits);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public ValueTask AddAsync(long id)
     {
         if (_batcher.TryAdd(id))
@@ -60,6 +63,7 @@ internal sealed class TinybatchImplementation : IBatchingImplementation
     /// <summary>
     /// The bulk add: one call for the whole span where the batcher has room, then the single add's fallback for the rest.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public void AddRange(ReadOnlySpan<long> ids)
     {
         // TODO(API): TryAddRange(ReadOnlySpan<TJob>) claims the whole span at once.
@@ -73,6 +77,7 @@ internal sealed class TinybatchImplementation : IBatchingImplementation
         }
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public ValueTask<long> AddAndWaitAsync(long id) => _batcher.AddAndWaitAsync(id);
 
     public Task CompleteAsync() => _batcher.StopAsync();

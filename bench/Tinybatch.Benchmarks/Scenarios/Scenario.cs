@@ -59,7 +59,7 @@ internal abstract class Scenario
         long allocated = GC.GetTotalAllocatedBytes(true) - allocatedBefore;
         TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
 
-        Window window = MeasuredWindow(new Window(Items, elapsed.TotalSeconds, allocated, cpu.TotalSeconds));
+        Window window = MeasuredWindow(new Window(Items, elapsed.TotalSeconds, allocated, cpu.TotalSeconds, start, start + (long)(elapsed.TotalSeconds * Stopwatch.Frequency)));
         Verify(implementation, sink);
         (double p50, double p99, double p999) = LatencyPercentilesUs(sink);
         return new RunResult(
@@ -71,7 +71,9 @@ internal abstract class Scenario
             p999,
             (double)sink.Processed / Math.Max(1, sink.Batches),
             implementation.FullWaits,
-            window.CpuSeconds);
+            window.CpuSeconds,
+            window.Start,
+            window.End);
     }
 
     /// <summary>Sets up producers or callers before the clock starts; they must not start adding yet.</summary>
@@ -93,5 +95,5 @@ internal abstract class Scenario
     protected virtual (double P50, double P99, double P999) LatencyPercentilesUs(BatchSink sink) => sink.LatencyPercentilesUs();
 
     /// <summary>A measured span of a run: the items it counts, its length, and what was allocated and spent in it.</summary>
-    protected readonly record struct Window(long Items, double Seconds, long AllocatedBytes, double CpuSeconds);
+    protected readonly record struct Window(long Items, double Seconds, long AllocatedBytes, double CpuSeconds, long Start, long End);
 }

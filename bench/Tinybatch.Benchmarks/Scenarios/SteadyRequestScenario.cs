@@ -164,7 +164,7 @@ internal sealed class SteadyRequestScenario : Scenario
         long allocated = GC.GetTotalAllocatedBytes(true) - allocatedBefore;
 
         // The callers' counts are final once every caller is past the deadline; they are summed after the run.
-        _atDeadline = new Window(0, Stopwatch.GetElapsedTime(_start, _deadline).TotalSeconds, allocated, cpu.TotalSeconds);
+        _atDeadline = new Window(0, Stopwatch.GetElapsedTime(_start, _deadline).TotalSeconds, allocated, cpu.TotalSeconds, _start, _deadline);
     }
 
     private async Task CallAsync(IBatchingImplementation implementation, BatchSink sink, Task go, int caller)
