@@ -8,7 +8,10 @@ namespace Tinybatch.Benchmarks.Profile;
 /// Tinybatch's CPU per job, phase by phase. Only samples inside the measured windows count. Each sample goes to the
 /// phase of its deepest stack frame that a rule names: a runtime helper, a lock or a kernel wake-up is charged to the
 /// Tinybatch or harness code that called it. A sample with no named frame at all (an idle thread-pool worker, the GC,
-/// the JIT) is charged to "runtime".
+/// the JIT) is charged to "runtime". With <c>--jobs N</c> instead of <c>--runs</c>, every sample counts (a whole
+/// process, such as the event-stream demo). A rules file whose first rule is <c>mode&lt;TAB&gt;priority</c> charges a
+/// sample instead to the first rule, in file order, that matches any of its frames. Rules match
+/// <c>symbol (library)</c>, and a last pseudo-frame <c>[thread] NAME</c>.
 /// </summary>
 /// <remarks>
 /// The JIT inlines small methods into their callers, so a phase is what runs under its non-inlined entry points; the
@@ -17,7 +20,7 @@ namespace Tinybatch.Benchmarks.Profile;
 /// </remarks>
 internal static partial class PhaseBreakdown
 {
-    public const string Usage = "phases --samples PERF_SCRIPT_TXT --runs PROFILE_LOG [--rules FILE] [--top N]";
+    public const string Usage = "phases --samples PERF_SCRIPT_TXT (--runs PROFILE_LOG | --jobs N) [--rules FILE] [--top N]";
 
     private const string Unnamed = "runtime (GC, JIT, kernel)";
 
@@ -25,6 +28,7 @@ internal static partial class PhaseBreakdown
     {
         string? samples = null;
         string? runs = null;
+        long? jobCount = null;
         string rules = Path.Combine(AppContext.BaseDirectory, "Profile", "phases.txt");
         int top = 4;
         for (int i = 0; i + 1 < args.Count; i += 2)
@@ -33,20 +37,30 @@ internal static partial class PhaseBreakdown
             {
                 case "--samples": samples = args[i + 1]; break;
                 case "--runs": runs = args[i + 1]; break;
+                case "--jobs": jobCount = long.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 case "--rules": rules = args[i + 1]; break;
                 case "--top": top = int.Parse(args[i + 1], CultureInfo.InvariantCulture); break;
                 default: samples = null; i = args.Count; break;
             }
         }
 
-        if (samples is null || runs is null || args.Count % 2 != 0)
+        if (samples is null || (runs is null) == (jobCount is null) || args.Count % 2 != 0)
         {
             Console.Error.WriteLine($"usage: {Usage}");
             return 2;
         }
 
         List<(string Phase, Regex Pattern)> phaseRules = ReadRules(rules);
-        List<ProfiledRun> profiled = ReadRuns(runs);
+        bool priority = phaseRules.Count > 0 && phaseRules[0].Phase == "mode" && phaseRules[0].Pattern.ToString() == "priority";
+        if (priority)
+        {
+            phaseRules.RemoveAt(0);
+        }
+
+        // A whole process: one window over all time, its job count given.
+        List<ProfiledRun> profiled = runs is null
+            ? [new ProfiledRun("-", "-", jobCount!.Value, double.NaN, double.MinValue, double.MaxValue)]
+            : ReadRuns(runs);
         if (profiled.Count == 0)
         {
             Console.Error.WriteLine($"No '{ProfileRunner.RunLinePrefix}' line in {runs}.");
@@ -63,7 +77,7 @@ internal static partial class PhaseBreakdown
                 continue;
             }
 
-            (string phase, Frame? charged) = Classify(sample.Frames, phaseRules);
+            (string phase, Frame? charged) = priority ? ClassifyByPriority(sample.Frames, phaseRules) : Classify(sample.Frames, phaseRules);
             if (!byPhase.TryGetValue(phase, out PhaseTally? tally))
             {
                 byPhase[phase] = tally = new PhaseTally();
@@ -76,7 +90,7 @@ internal static partial class PhaseBreakdown
         }
 
         long jobs = profiled.Sum(r => r.Jobs);
-        double measured = profiled.Sum(r => r.CpuNsPerJob * r.Jobs) / jobs;
+        double measured = runs is null ? double.NaN : profiled.Sum(r => r.CpuNsPerJob * r.Jobs) / jobs;
         Print(profiled, byPhase, phaseRules, sampled, sampledNs, jobs, measured, top);
         return 0;
     }
@@ -120,7 +134,24 @@ internal static partial class PhaseBreakdown
         {
             foreach ((string phase, Regex pattern) in rules)
             {
-                if (pattern.IsMatch(frame.Symbol))
+                if (pattern.IsMatch(frame.Text))
+                {
+                    return (phase, frame);
+                }
+            }
+        }
+
+        return (Unnamed, null);
+    }
+
+    /// <summary>Gets the phase of the first rule, in file order, that matches any frame, and that frame.</summary>
+    private static (string Phase, Frame? Charged) ClassifyByPriority(List<Frame> frames, List<(string Phase, Regex Pattern)> rules)
+    {
+        foreach ((string phase, Regex pattern) in rules)
+        {
+            foreach (Frame frame in frames)
+            {
+                if (pattern.IsMatch(frame.Text))
                 {
                     return (phase, frame);
                 }
@@ -174,12 +205,13 @@ internal static partial class PhaseBreakdown
             {
                 if (current is not null)
                 {
+                    current.Frames.Add(current.Thread);
                     yield return current;
                 }
 
                 Match header = HeaderPattern().Match(line);
                 current = header.Success
-                    ? new Sample(double.Parse(header.Groups["time"].Value, CultureInfo.InvariantCulture), long.Parse(header.Groups["period"].Value, CultureInfo.InvariantCulture))
+                    ? new Sample(double.Parse(header.Groups["time"].Value, CultureInfo.InvariantCulture), long.Parse(header.Groups["period"].Value, CultureInfo.InvariantCulture), header.Groups["comm"].Value)
                     : null;
                 continue;
             }
@@ -193,6 +225,7 @@ internal static partial class PhaseBreakdown
 
         if (current is not null)
         {
+            current.Frames.Add(current.Thread);
             yield return current;
         }
     }
@@ -200,6 +233,11 @@ internal static partial class PhaseBreakdown
     /// <summary>Shortens a perf-map symbol to <c>Type::Method</c>; names the library of an unnamed native frame.</summary>
     private static string Short(string symbol, string dso)
     {
+        if (symbol.StartsWith("[thread] ", StringComparison.Ordinal))
+        {
+            return symbol;
+        }
+
         if (symbol == "[unknown]")
         {
             return "[" + Path.GetFileName(dso) + "]";
@@ -228,15 +266,22 @@ internal static partial class PhaseBreakdown
 
     private sealed record ProfiledRun(string Scenario, string Implementation, long Jobs, double CpuNsPerJob, double From, double To);
 
-    private sealed record Frame(string Symbol, string Dso);
+    private sealed record Frame(string Symbol, string Dso)
+    {
+        /// <summary>Gets what rules match: the symbol and, in parentheses, the library's file name.</summary>
+        public string Text { get; } = $"{Symbol} ({Path.GetFileName(Dso)})";
+    }
 
-    private sealed class Sample(double time, long periodNs)
+    private sealed class Sample(double time, long periodNs, string thread)
     {
         public double Time { get; } = time;
 
         public long PeriodNs { get; } = periodNs;
 
+        /// <summary>Gets the stack, deepest frame first, ending with a pseudo-frame that names the thread.</summary>
         public List<Frame> Frames { get; } = [];
+
+        public Frame Thread { get; } = new("[thread] " + thread, "");
     }
 
     private sealed class PhaseTally
