@@ -147,7 +147,7 @@ public sealed partial class DataLoader<TKey, TValue>
                     }
                     else if (result.Error is { } error)
                     {
-                        batch.SetException(positions[j], error);
+                        batch.Fail(positions[j], error);
                     }
                     else
                     {
@@ -167,7 +167,7 @@ public sealed partial class DataLoader<TKey, TValue>
             LoadEntry<TKey, TValue> entry = batch[i];
             if (entry.Abandoned)
             {
-                batch.SetException(i, new OperationCanceledException($"Every caller of key '{entry.Key}' cancelled before data loader '{_name}' fetched it.", entry.Cancellation.Token));
+                batch.Fail(i, new OperationCanceledException($"Every caller of key '{entry.Key}' cancelled before data loader '{_name}' fetched it.", entry.Cancellation.Token));
             }
         }
     }
@@ -180,7 +180,7 @@ public sealed partial class DataLoader<TKey, TValue>
         }
         else
         {
-            batch.SetException(position, new KeyNotFoundException($"The fetch of data loader '{_name}' returned no value for key '{key}'."));
+            batch.Fail(position, new KeyNotFoundException($"The fetch of data loader '{_name}' returned no value for key '{key}'."));
         }
     }
 }

@@ -6,7 +6,7 @@ public static class PollyBatchExtensions
     /// <summary>
     /// Asks for the job at <paramref name="index"/> to be retried if <paramref name="policy"/> would retry
     /// <paramref name="reason"/>; otherwise fails it at once with <paramref name="reason"/>. A job out of attempts is
-    /// handed to <see cref="Batch{TJob, TResult}.Retry"/>, so it ends as retries exhausted, with the last reason.
+    /// handed to <see cref="Batch{TJob}.Retry"/>, so it ends as retries exhausted, with the last reason.
     /// </summary>
     /// <typeparam name="TJob">The job type.</typeparam>
     /// <typeparam name="TResult">The result type.</typeparam>
@@ -23,7 +23,7 @@ public static class PollyBatchExtensions
         int nextAttempt = batch.GetAttempt(index) + 1;
         if (nextAttempt <= policy.MaxAttempts && !policy.CanRetry(nextAttempt, reason))
         {
-            batch.SetException(index, reason);
+            batch.Fail(index, reason);
             return false;
         }
 
