@@ -12,7 +12,8 @@ namespace Tinybatch.Benchmarks;
 internal static class Program
 {
     private const string Usage =
-        "usage: Tinybatch.Benchmarks micro [BenchmarkDotNet args] | " + CompareOptions.Usage + " | dataloader | " + DiagRunner.Usage;
+        "usage: Tinybatch.Benchmarks micro [BenchmarkDotNet args] | " + CompareOptions.Usage + " | dataloader | " + DiagRunner.Usage +
+        " | " + Profile.ProfileRunner.Usage + " | " + Profile.PhaseBreakdown.Usage;
 
     public static async Task<int> Main(string[] args)
     {
@@ -43,6 +44,10 @@ internal static class Program
                 return await DataLoader.DataLoaderBenchmark.RunAsync(rest);
             case "diag":
                 return await DiagRunner.RunAsync(rest);
+            case "profile":
+                return await Profile.ProfileRunner.RunAsync(rest);
+            case "phases":
+                return Profile.PhaseBreakdown.Run(rest);
             default:
                 Console.Error.WriteLine($"Unknown mode '{args[0]}'. {Usage}");
                 return 2;

@@ -64,15 +64,28 @@ internal static class Demo
             output.WriteLine(string.Create(inv, $"baseline: {baseline.EventsPerSecond:F0} events/s one row per insert, on {smaller}; rows_verified={baseline.RowsVerified}"));
         }
 
-        WriteSummary(output, result, baseline);
-        return result.Succeeded && (baseline is null || baseline.RowsVerified == baseline.Written) ? 0 : 1;
+        SinkAloneResult? ceiling = null;
+        if (options.Compare && !stop.IsCancellationRequested && result.Accepted > 0)
+        {
+            RunSettings s = options.Settings;
+            output.WriteLine(string.Create(inv, $"sink alone: the same {result.Accepted:N0} events, made before the clock starts, written {s.BatchSize:N0} per transaction with the same settings; no batcher, no producers ..."));
+            await using IEventSink alone = sinks.Create("sink_alone");
+            ceiling = await SinkAlone.RunAsync(source.Replay(), result.Accepted, s.BatchSize, s.Concurrency, alone, stop);
+            output.WriteLine(string.Create(inv, $"sink alone: {alone.Description}"));
+            output.WriteLine(string.Create(inv, $"sink alone: {ceiling.EventsPerSecond:F0} events/s with {ceiling.Writers} writer(s); rows_verified={ceiling.RowsVerified}"));
+        }
+
+        WriteSummary(output, result, baseline, ceiling);
+        bool ceilingVerified = ceiling is null || ceiling.RowsVerified == ceiling.Written;
+        return result.Succeeded && (baseline is null || baseline.RowsVerified == baseline.Written) && ceilingVerified ? 0 : 1;
     }
 
     /// <summary>Writes the summary block; its last line is the exact summary line.</summary>
     /// <param name="output">Where it goes.</param>
     /// <param name="result">The batched run.</param>
     /// <param name="baseline">The per-row baseline, if any.</param>
-    internal static void WriteSummary(TextWriter output, RunResult result, BaselineResult? baseline)
+    /// <param name="ceiling">The sink-alone run, if any.</param>
+    internal static void WriteSummary(TextWriter output, RunResult result, BaselineResult? baseline, SinkAloneResult? ceiling = null)
     {
         var inv = CultureInfo.InvariantCulture;
         BatcherCounters c = result.Counters;
@@ -102,6 +115,11 @@ internal static class Demo
         {
             output.WriteLine(string.Create(inv, $"compare: batched {result.EventsPerSecond:F0} events/s vs one row per insert {baseline.EventsPerSecond:F0} events/s"));
             output.WriteLine(string.Create(inv, $"speedup: {result.EventsPerSecond / baseline.EventsPerSecond:F1}"));
+        }
+
+        if (ceiling is not null && ceiling.EventsPerSecond > 0)
+        {
+            output.WriteLine(string.Create(inv, $"ceiling: sink_alone_per_second={ceiling.EventsPerSecond:F0} demo_per_second={result.EventsPerSecond:F0} ratio={result.EventsPerSecond / ceiling.EventsPerSecond:F2}"));
         }
 
         output.WriteLine(result.SummaryLine());

@@ -3,7 +3,7 @@ using System.Diagnostics;
 namespace Tinybatch.EventStream;
 
 /// <summary>
-/// The demo's one job: events from a source go through a <see cref="Batcher{TJob, TResult}"/> into a sink, one
+/// The demo's one job: events from a source go through a result-less <see cref="Batcher{TJob}"/> into a sink, one
 /// transaction per batch; then the store is counted back and every accepted id is accounted for.
 /// </summary>
 internal static class EventStreamRunner
@@ -30,7 +30,7 @@ internal static class EventStreamRunner
         var latencies = new LatencyRecorder();
         long deadLetters = 0;
         Exception? firstFailure = null;
-        var options = new BatcherOptions<StreamEvent, bool>
+        var options = new BatcherOptions<StreamEvent>
         {
             Name = "event-stream",
             MaxBatchSize = settings.BatchSize,
@@ -44,17 +44,14 @@ internal static class EventStreamRunner
             },
         };
 
-        var batcher = new Batcher<StreamEvent, bool>(
+        // Returning completes every event of the batch; throwing fails them all (and dead-letters them).
+        var batcher = new Batcher<StreamEvent>(
             async (batch, cancellationToken) =>
             {
                 await sink.WriteBatchAsync(batch, cancellationToken);
 
                 // The transaction has committed: this is when the batch's events became durable.
                 latencies.RecordBatch(batch, Stopwatch.GetTimestamp());
-                for (int i = 0; i < batch.Count; i++)
-                {
-                    batch.SetResult(i, true);
-                }
             },
             options);
 
@@ -141,7 +138,7 @@ internal static class EventStreamRunner
         return (first, count);
     }
 
-    private static async Task DrainAfterAsync(Task intake, Batcher<StreamEvent, bool> batcher)
+    private static async Task DrainAfterAsync(Task intake, Batcher<StreamEvent> batcher)
     {
         try
         {

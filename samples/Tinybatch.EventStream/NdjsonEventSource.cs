@@ -111,6 +111,6 @@ internal sealed class NdjsonEventSource : IEventSource
         }
 
         id++;
-        return new StreamEvent(id, kind, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), line.Trim());
+        return new StreamEvent(id, kind, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), EventPayload.FromJson(line.Trim()));
     }
 }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using Npgsql;
 using NpgsqlTypes;
@@ -58,15 +59,30 @@ internal sealed class PostgresSink : IEventSink
             $"COPY {_table} (id, kind, created_at, payload) FROM STDIN (FORMAT BINARY)", cancellationToken))
         {
             // The rows are written with the synchronous API: it only blocks when its buffer goes out to the server,
-            // and costs far less per value than an await each.
-            for (int i = 0; i < events.Count; i++)
+            // and costs far less per value than an await each. It copies each value into its own buffer as it is
+            // written, so one payload buffer serves the whole batch: text goes to the server as UTF-8 bytes.
+            byte[] utf8 = ArrayPool<byte>.Shared.Rent(4096);
+            try
             {
-                StreamEvent evt = events[i];
-                import.StartRow();
-                import.Write(evt.Id, NpgsqlDbType.Bigint);
-                import.Write(evt.Kind, NpgsqlDbType.Text);
-                import.Write(DateTimeOffset.FromUnixTimeMilliseconds(evt.CreatedUnixMs).UtcDateTime, NpgsqlDbType.TimestampTz);
-                import.Write(evt.Payload, NpgsqlDbType.Text);
+                for (int i = 0; i < events.Count; i++)
+                {
+                    StreamEvent evt = events[i];
+                    if (evt.Payload.MaxUtf8Length > utf8.Length)
+                    {
+                        ArrayPool<byte>.Shared.Return(utf8);
+                        utf8 = ArrayPool<byte>.Shared.Rent(evt.Payload.MaxUtf8Length);
+                    }
+
+                    import.StartRow();
+                    import.Write(evt.Id, NpgsqlDbType.Bigint);
+                    import.Write(evt.Kind, NpgsqlDbType.Text);
+                    import.Write(DateTimeOffset.FromUnixTimeMilliseconds(evt.CreatedUnixMs).UtcDateTime, NpgsqlDbType.TimestampTz);
+                    import.Write(new ReadOnlyMemory<byte>(utf8, 0, evt.Payload.WriteUtf8(utf8)), NpgsqlDbType.Text);
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(utf8);
             }
 
             await import.CompleteAsync(cancellationToken);
@@ -93,7 +109,7 @@ internal sealed class PostgresSink : IEventSink
         ((NpgsqlParameter<long>)_perRowInsert.Parameters[0]).TypedValue = evt.Id;
         ((NpgsqlParameter<string>)_perRowInsert.Parameters[1]).TypedValue = evt.Kind;
         ((NpgsqlParameter<DateTime>)_perRowInsert.Parameters[2]).TypedValue = DateTimeOffset.FromUnixTimeMilliseconds(evt.CreatedUnixMs).UtcDateTime;
-        ((NpgsqlParameter<string>)_perRowInsert.Parameters[3]).TypedValue = evt.Payload;
+        ((NpgsqlParameter<string>)_perRowInsert.Parameters[3]).TypedValue = evt.Payload.ToString();
         await _perRowInsert.ExecuteNonQueryAsync(cancellationToken);
     }
 

@@ -50,7 +50,7 @@ internal sealed class SqliteInsert : IDisposable
         Check(raw.sqlite3_bind_int64(_statement, p, evt.Id));
         BindText(p + 1, evt.Kind);
         Check(raw.sqlite3_bind_int64(_statement, p + 2, evt.CreatedUnixMs));
-        BindText(p + 3, evt.Payload);
+        BindUtf8(p + 3, evt.Payload);
     }
 
     /// <summary>Runs the statement with the bound rows, then resets it for the next rows.</summary>
@@ -66,6 +66,19 @@ internal sealed class SqliteInsert : IDisposable
 
     /// <inheritdoc/>
     public void Dispose() => _statement.Dispose();
+
+    private void BindUtf8(int index, in EventPayload payload)
+    {
+        // Written as UTF-8 into a reused buffer; SQLite copies the bytes (SQLITE_TRANSIENT).
+        int max = payload.MaxUtf8Length;
+        if (max > _utf8.Length)
+        {
+            _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
+        }
+
+        int length = payload.WriteUtf8(_utf8);
+        Check(raw.sqlite3_bind_text(_statement, index, _utf8.AsSpan(0, length)));
+    }
 
     private void BindText(int index, string value)
     {

@@ -1,12 +1,12 @@
 namespace Tinybatch.Worker;
 
-/// <summary>The batch handler, resolved from a new scope for each batch (it could take a scoped DbContext).</summary>
-public sealed class OrderBatchHandler(OrderStore store) : IBatchHandler<Order, Receipt>
+/// <summary>
+/// The batch handler, resolved from a new scope for each batch (it could take a scoped DbContext). Orders have no
+/// result: returning stores the whole batch, throwing fails it.
+/// </summary>
+public sealed class OrderBatchHandler(OrderStore store) : IBatchHandler<Order>
 {
     /// <inheritdoc />
-    public async ValueTask HandleAsync(Batch<Order, Receipt> batch, CancellationToken cancellationToken)
-    {
-        Receipt[] receipts = await store.InsertAsync(batch, cancellationToken);
-        batch.SetResults(receipts);
-    }
+    public async ValueTask HandleAsync(Batch<Order> batch, CancellationToken cancellationToken) =>
+        await store.InsertAsync(batch, cancellationToken);
 }

@@ -6,11 +6,12 @@ using OpenTelemetry.Metrics;
 namespace Tinybatch.Worker;
 
 /// <summary>
-/// Places orders for a few seconds, then stops the app. Most orders are fire-and-forget; every hundredth waits for its
-/// receipt, as a request handler would.
+/// Places orders for a few seconds, then stops the app. Orders are fire-and-forget; after every hundredth the producer
+/// waits until all of them so far are stored, as a checkpoint would.
 /// </summary>
 public sealed class OrderProducer(
-    [FromKeyedServices("orders")] Batcher<Order, Receipt> orders,
+    [FromKeyedServices("orders")] IBatcher<Order> orders,
+    OrderStore store,
     IHostApplicationLifetime lifetime,
     MeterProvider meters,
     RunOptions run) : BackgroundService
@@ -30,12 +31,12 @@ public sealed class OrderProducer(
             {
                 using (Source.StartActivity("place orders"))
                 {
-                    for (int i = 0; i < 99; i++)
+                    for (int i = 0; i < 100; i++)
                     {
                         await orders.AddAsync(new Order(++Placed, 10m + (Placed % 90)), stoppingToken);
                     }
 
-                    await orders.AddAndWaitAsync(new Order(++Placed, 99m), stoppingToken);
+                    await orders.FlushAsync(stoppingToken);
                 }
 
                 await Task.Delay(TimeSpan.FromMilliseconds(2), stoppingToken);
@@ -49,7 +50,7 @@ public sealed class OrderProducer(
         // Export once while the batcher is still registered with the meter: a stopped batcher no longer reports its
         // observable counters and gauges, so the exporter's final export at exit shows only the histograms.
         await orders.FlushAsync(CancellationToken.None);
-        Console.WriteLine($"Placed {Placed} orders; the metrics so far:");
+        Console.WriteLine($"Placed {Placed} orders, stored {store.Stored} in {store.RoundTrips} round trips; the metrics so far:");
         meters.ForceFlush();
         lifetime.StopApplication();
     }

@@ -19,10 +19,10 @@ bool traces = args.Contains("--traces");
 builder.Services.AddSingleton(new RunOptions(TimeSpan.FromSeconds(seconds)));
 builder.Services.AddSingleton<OrderStore>();
 
-// The batcher: keyed "orders", handler resolved per batch, settings from the "Tinybatch:Orders" section, validated at
+// The batcher: result-less (an order has nothing to return), keyed "orders", handler resolved per batch, settings from the "Tinybatch:Orders" section, validated at
 // startup, started with the host and drained when it stops.
 builder.Services
-    .AddBatcher<Order, Receipt>("orders")
+    .AddBatcher<Order>("orders")
     .WithHandler<OrderBatchHandler>()
     .BindConfiguration("Tinybatch:Orders");
 

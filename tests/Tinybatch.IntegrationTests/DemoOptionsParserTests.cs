@@ -48,6 +48,35 @@ public sealed class DemoOptionsParserTests
         Assert.Equal([1, 50, 500], options.SweepSizes);
     }
 
+    [Fact]
+    public void Parse_Help_AsksForTheUsage()
+    {
+        Assert.True(DemoOptionsParser.Parse(["--help"]).Help);
+        Assert.True(DemoOptionsParser.Parse(["-h"]).Help);
+        Assert.False(DemoOptionsParser.Parse([]).Help);
+    }
+
+    [Fact]
+    public void Usage_ListsEveryOptionWithItsDefault()
+    {
+        string usage = DemoOptionsParser.Usage;
+
+        string[] options =
+        [
+            "--events", "--input", "--batch-size", "--delay", "--capacity", "--producers", "--concurrency", "--postgres", "--db", "--sync",
+            "--table", "--compare", "--baseline-events", "--baseline-seconds", "--sweep", "--sweep-sizes", "--sweep-seconds", "--chart",
+            "--plain", "--help",
+        ];
+        Assert.All(options, option => Assert.Contains(option, usage, StringComparison.Ordinal));
+        Assert.Matches(@"--batch-size <N>\s+.*\[default: 1000\]", usage);
+        Assert.Matches(@"--delay <MS>\s+.*\[default: 50\]", usage);
+        Assert.Matches(@"--capacity <N>\s+.*\[default: 4000\]", usage);
+        Assert.Matches(@"--producers <N>\s+.*\[default: 2\]", usage);
+        Assert.Matches(@"--sync <full\|normal>\s+.*\[default: Full\]", usage);
+        Assert.Contains("default 1,000,000", usage, StringComparison.Ordinal);
+        Assert.DoesNotContain("--version", usage, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("Unknown option '--nope'", "--nope")]
     [InlineData("Option --events needs a value", "--events")]
@@ -55,6 +84,8 @@ public sealed class DemoOptionsParserTests
     [InlineData("Option --batch-size needs a whole number of at least 1, but got '0'", "--batch-size", "0")]
     [InlineData("Table name 'x;drop' must be", "--table", "x;drop")]
     [InlineData("--sweep and --compare cannot be combined", "--sweep", "--compare")]
+    [InlineData("Option --sync needs 'normal' or 'full', but got 'sometimes'", "--sync", "sometimes")]
+    [InlineData("Option --events needs a whole number of at least 0, but got 'x'. Option --delay needs a whole number of at least 0, but got '-1'", "--events", "x", "--delay=-1")]
     [InlineData("give --input a file, not stdin", "--compare", "--input", "-")]
     public void Parse_BadArguments_ThrowsNamingTheProblem(string expected, params string[] args)
     {

@@ -10,7 +10,7 @@ public sealed class DemoTests : IDisposable
     public void Dispose() => _folder.Dispose();
 
     [Fact]
-    public async Task RunAsync_Compare_PrintsBaselineAndSpeedupBeforeTheSummaryLine()
+    public async Task RunAsync_Compare_PrintsBaselineSpeedupAndCeilingBeforeTheSummaryLine()
     {
         DemoOptions options = Parse("--events", "3000", "--baseline-events", "500", "--compare", "--db", _folder.File("events.db"));
         var output = new StringWriter();
@@ -21,7 +21,11 @@ public sealed class DemoTests : IDisposable
         Assert.True(exitCode == 0, text);
         Assert.Contains("on a smaller N (500 of 3,000 events; capped at --baseline-events 500); rows_verified=500", text, StringComparison.Ordinal);
         Assert.Matches(@"(?m)^speedup: \d+\.\d\r?$", text);
+        Assert.Contains("sink alone: the same 3,000 events", text, StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^sink alone: \d+ events/s with 1 writer\(s\); rows_verified=3000\r?$", text);
+        Assert.Matches(@"(?m)^ceiling: sink_alone_per_second=\d+ demo_per_second=\d+ ratio=\d+\.\d\d\r?$", text);
         Assert.True(File.Exists(_folder.File("events_per_row.db")));
+        Assert.True(File.Exists(_folder.File("events_sink_alone.db")));
         SummaryLine summary = SummaryLine.ParseLast(text);
         Assert.Equal(3000, summary.RowsVerified);
     }

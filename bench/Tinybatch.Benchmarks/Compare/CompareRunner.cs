@@ -81,14 +81,16 @@ internal static class CompareRunner
         return failed.Count == 0 ? 0 : 1;
     }
 
-    private static List<Scenario> Scenarios(CompareOptions options)
+    internal static List<Scenario> Scenarios(CompareOptions options)
     {
         var all = new List<Scenario>
         {
             new ThroughputScenario("S1", 1, options.S1Items),
+            new ThroughputScenario("S1-bulk", 1, options.S1Items, bulk: 100),
             new ThroughputScenario("S2-4", 4, options.S2Items),
             new ThroughputScenario("S2-16", 16, options.S2Items),
             new RequestScenario("S3", 1000, options.S3Requests),
+            new SteadyRequestScenario("S3-steady", 1000, options.S3SteadyDuration),
             new LowLoadScenario("S4", options.S4Items),
         };
         return options.OnlyScenarios.Count == 0 ? all : all.Where(s => options.OnlyScenarios.Contains(s.Id)).ToList();

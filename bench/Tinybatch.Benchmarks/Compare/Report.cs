@@ -15,7 +15,7 @@ internal static class Report
         var md = new StringBuilder();
         md.AppendLine(Invariant, $"Medians of {options.Rounds} interleaved rounds; batch size 100, delay 10 ms, trivial handler; run took {elapsed.TotalSeconds:F0} s.");
         md.AppendLine();
-        md.AppendLine("| Scenario | Implementation | items/s | B/item | p50 µs | p99 µs | p99.9 µs | mean batch | CPU ns/item |");
+        md.AppendLine("| Scenario | Implementation | items/s | CPU ns/item | B/item | p50 µs | p99 µs | p99.9 µs | mean batch |");
         md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (Measurement m in measurements)
         {
@@ -26,14 +26,15 @@ internal static class Report
             }
 
             md.AppendLine(Invariant,
-                $"| {m.Scenario} | {m.Implementation} | {m.ItemsPerSecond:N0} | {m.AllocatedBytesPerItem:F1} | {m.P50Us:F1} | {m.P99Us:F1} | {m.P999Us:F1} | {m.MeanBatchSize:F1} | {m.CpuNsPerItem:F0} |");
+                $"| {m.Scenario} | {m.Implementation} | {m.ItemsPerSecond:N0} | {m.CpuNsPerItem:F0} | {m.AllocatedBytesPerItem:F1} | {m.P50Us:F1} | {m.P99Us:F1} | {m.P999Us:F1} | {m.MeanBatchSize:F1} |");
         }
 
         md.AppendLine();
-        md.AppendLine("Ratios, Tinybatch ÷ anchor: items/s for S1–S3 (higher is better), p50 latency for S4 (lower is better).");
+        md.AppendLine("Ratios, Tinybatch ÷ anchor: items/s for the throughput scenarios (higher is better), p50 latency for S4 (lower is better); " +
+            "Floor: ÷ the single-queue floor's items/s; CPU: Tinybatch's CPU ns/item ÷ the lowest anchor's (lower is better).");
         md.AppendLine();
-        md.AppendLine("| Scenario | Tinybatch mode | vs Dataflow | vs Rx | vs Channel | vs best anchor |");
-        md.AppendLine("|---|---|---:|---:|---:|---:|");
+        md.AppendLine("| Scenario | Tinybatch mode | vs Dataflow | vs Rx | vs Channel | vs Channel drain | vs best anchor | vs Floor | CPU vs lowest anchor |");
+        md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|");
         foreach (IGrouping<string, Measurement> scenario in measurements.Where(m => m.FailureMessage is null).GroupBy(m => m.Scenario))
         {
             bool latency = scenario.Key == "S4";
@@ -45,6 +46,8 @@ internal static class Report
             }
 
             Measurement best = Best(anchors, latency);
+            Measurement leanest = anchors.MinBy(a => a.CpuNsPerItem)!;
+            Measurement? floor = scenario.FirstOrDefault(m => m.Kind == ImplementationKind.Floor);
             foreach (Measurement tinybatch in scenario.Where(m => m.IsTinybatch))
             {
                 string Ratio(ImplementationKind kind)
@@ -53,9 +56,11 @@ internal static class Report
                     return anchor is null ? "–" : (figure(tinybatch) / figure(anchor)).ToString("F2", Invariant);
                 }
 
+                string vsFloor = floor is null ? "–" : (tinybatch.ItemsPerSecond / floor.ItemsPerSecond).ToString("F2", Invariant);
+                string cpu = latency ? "–" : string.Create(Invariant, $"{tinybatch.CpuNsPerItem / leanest.CpuNsPerItem:F2} ({leanest.Implementation})");
                 md.AppendLine(Invariant,
                     $"| {scenario.Key} | {tinybatch.Implementation} | {Ratio(ImplementationKind.Dataflow)} | {Ratio(ImplementationKind.Rx)} | " +
-                    $"{Ratio(ImplementationKind.Channel)} | {figure(tinybatch) / figure(best):F2} ({best.Implementation}) |");
+                    $"{Ratio(ImplementationKind.Channel)} | {Ratio(ImplementationKind.ChannelDrain)} | {figure(tinybatch) / figure(best):F2} ({best.Implementation}) | {vsFloor} | {cpu} |");
             }
         }
 

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Tinybatch.Benchmarks.Implementations;
 
 /// <summary>One anchor pipeline (Dataflow, Rx or Channel) fed either bare ids or (id, promise) requests.</summary>
@@ -40,12 +42,24 @@ internal sealed class AnchorImplementation : IBatchingImplementation
 
     public long FullWaits => 0;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public ValueTask AddAsync(long id)
     {
         _items!.Post(id);
         return default;
     }
 
+    /// <summary>None of the anchors has a bulk add for this shape: Dataflow, Rx and Channels take one item per call.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void AddRange(ReadOnlySpan<long> ids)
+    {
+        foreach (long id in ids)
+        {
+            _items!.Post(id);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public ValueTask<long> AddAndWaitAsync(long id)
     {
         TaskCompletionSource<long> promise = AnchorHandlers.NewPromise();
@@ -79,4 +93,10 @@ internal sealed class RxPipelines : IAnchorPipelineFactory
 internal sealed class ChannelPipelines : IAnchorPipelineFactory
 {
     public IAnchorPipeline<T> Create<T>(BatchSettings settings, SpanHandler<T> handler) => new ChannelPipeline<T>(settings, handler);
+}
+
+/// <summary>Creates <see cref="ChannelDrainPipeline{T}"/>s.</summary>
+internal sealed class ChannelDrainPipelines : IAnchorPipelineFactory
+{
+    public IAnchorPipeline<T> Create<T>(BatchSettings settings, SpanHandler<T> handler) => new ChannelDrainPipeline<T>(settings, handler);
 }

@@ -84,6 +84,9 @@ internal sealed class BatchSink
         }
     }
 
+    /// <summary>Called by a request's caller with a latency it measured itself (every id recorded: shift 0).</summary>
+    public void RecordLatency(long id, long ticks) => _samples[id] = ticks;
+
     /// <summary>Called by the handler before the items of a batch; returns the timestamp the batch arrived.</summary>
     public long BeginBatch()
     {
@@ -146,12 +149,39 @@ internal sealed class BatchSink
     }
 
     /// <summary>Sorts the recorded latencies in place and returns p50, p99 and p99.9 in microseconds.</summary>
-    public (double P50, double P99, double P999) LatencyPercentilesUs()
+    public (double P50, double P99, double P999) LatencyPercentilesUs() =>
+        PercentilesUs(_samples.AsSpan(0, SampleCount(_expected, _shift)));
+
+    /// <summary>Sorts <paramref name="ticks"/> in place and returns p50, p99 and p99.9 in microseconds.</summary>
+    public static (double P50, double P99, double P999) PercentilesUs(Span<long> ticks)
     {
-        Span<long> samples = _samples.AsSpan(0, SampleCount(_expected, _shift));
-        samples.Sort();
-        return (ToUs(At(samples, 0.50)), ToUs(At(samples, 0.99)), ToUs(At(samples, 0.999)));
+        if (ticks.IsEmpty)
+        {
+            return (double.NaN, double.NaN, double.NaN);
+        }
+
+        ticks.Sort();
+        return (ToUs(At(ticks, 0.50)), ToUs(At(ticks, 0.99)), ToUs(At(ticks, 0.999)));
     }
+
+    /// <summary>
+    /// For a run whose length was not known in advance (it ended at a deadline): sets how many items it added once
+    /// they are all in, which completes <see cref="AllSeen"/> if the handler has seen that many.
+    /// </summary>
+    public void ExpectExactly(long expected)
+    {
+        _expected = expected;
+        if (Volatile.Read(ref _processed) >= expected)
+        {
+            _allSeen.TrySetResult();
+        }
+    }
+
+    /// <summary>Gets how many times the handler saw <paramref name="id"/>.</summary>
+    public int TimesSeen(long id) => _seen[id];
+
+    /// <summary>Gets the latency recorded for <paramref name="id"/>, in <see cref="Stopwatch"/> ticks (sampling every id).</summary>
+    public long RecordedLatency(long id) => _samples[id];
 
     private static int SampleCount(long expected, int shift) => (int)(((expected - 1) >> shift) + 1);
 

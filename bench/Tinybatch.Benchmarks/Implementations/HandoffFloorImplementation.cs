@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Tinybatch.Benchmarks.Implementations;
 
 /// <summary>
@@ -15,13 +17,23 @@ internal sealed class HandoffFloorImplementation(BatchSink sink) : IBatchingImpl
 
     public long FullWaits => 0;
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public ValueTask AddAsync(long id)
     {
-        Interlocked.Increment(ref _outstanding);
-        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Owner.Deliver(state.Id), (Owner: this, Id: id), preferLocal: false);
+        Add(id);
         return default;
     }
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void AddRange(ReadOnlySpan<long> ids)
+    {
+        foreach (long id in ids)
+        {
+            Add(id);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public ValueTask<long> AddAndWaitAsync(long id) =>
         throw new NotSupportedException("The hand-off floor is measured for fire-and-forget items only (S4).");
 
@@ -32,6 +44,12 @@ internal sealed class HandoffFloorImplementation(BatchSink sink) : IBatchingImpl
     }
 
     public ValueTask DisposeAsync() => default;
+
+    private void Add(long id)
+    {
+        Interlocked.Increment(ref _outstanding);
+        ThreadPool.UnsafeQueueUserWorkItem(static state => state.Owner.Deliver(state.Id), (Owner: this, Id: id), preferLocal: false);
+    }
 
     private void Deliver(long id)
     {

@@ -10,6 +10,8 @@ internal static class ImplementationFactory
         ImplementationKind.Dataflow => new AnchorImplementation(DisplayName(kind), sink, settings, new DataflowPipelines()),
         ImplementationKind.Rx => new AnchorImplementation(DisplayName(kind), sink, settings, new RxPipelines()),
         ImplementationKind.Channel => new AnchorImplementation(DisplayName(kind), sink, settings, new ChannelPipelines()),
+        ImplementationKind.ChannelDrain => new AnchorImplementation(DisplayName(kind), sink, settings, new ChannelDrainPipelines()),
+        ImplementationKind.Floor => new FloorImplementation(sink, settings),
         ImplementationKind.HandoffFloor => new HandoffFloorImplementation(sink),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown implementation."),
     };
@@ -19,11 +21,19 @@ internal static class ImplementationFactory
 
     /// <summary>Whether the kind is an anchor: something a user would otherwise pick, and a term of the ratios.</summary>
     public static bool IsAnchor(ImplementationKind kind) =>
-        kind is ImplementationKind.Dataflow or ImplementationKind.Rx or ImplementationKind.Channel;
+        kind is ImplementationKind.Dataflow or ImplementationKind.Rx or ImplementationKind.Channel or ImplementationKind.ChannelDrain;
 
-    /// <summary>Whether the kind takes part in a scenario: the hand-off floor only makes sense at low load.</summary>
-    public static bool RunsIn(ImplementationKind kind, string scenario) =>
-        kind != ImplementationKind.HandoffFloor || scenario == "S4";
+    /// <summary>
+    /// Whether the kind takes part in a scenario: the thread-pool hand-off floor only makes sense at low load, the
+    /// spinning single-queue floor only for fire-and-forget throughput (it has no per-item result, and at low load its
+    /// spin would be all it measures).
+    /// </summary>
+    public static bool RunsIn(ImplementationKind kind, string scenario) => kind switch
+    {
+        ImplementationKind.HandoffFloor => scenario == "S4",
+        ImplementationKind.Floor => scenario is "S1" or "S1-bulk" or "S2-4" or "S2-16",
+        _ => true,
+    };
 
     public static string DisplayName(ImplementationKind kind) => kind switch
     {
@@ -32,6 +42,8 @@ internal static class ImplementationFactory
         ImplementationKind.Dataflow => "Dataflow BatchBlock+timer",
         ImplementationKind.Rx => "Rx Buffer",
         ImplementationKind.Channel => "Channel+delay",
+        ImplementationKind.ChannelDrain => "Channel drain (no timer)",
+        ImplementationKind.Floor => "Floor",
         ImplementationKind.HandoffFloor => "Thread-pool hand-off (floor)",
         _ => kind.ToString(),
     };

@@ -1,65 +1,116 @@
+using System.Runtime.CompilerServices;
+
 namespace Tinybatch.Benchmarks.Implementations;
 
 /// <summary>
-/// Tinybatch, fire-and-forget through <see cref="Batcher{TJob, TResult}.TryAdd"/> (falling back to
-/// <see cref="Batcher{TJob, TResult}.AddAsync"/> when the buffer is full, counted) or request/response through
-/// <see cref="Batcher{TJob, TResult}.AddAndWaitAsync"/>.
+/// Tinybatch in the shape a user would pick for each mode. Fire-and-forget items go into the result-less
+/// <see cref="Batcher{TJob}"/> (the anchors produce no result either) through <see cref="Batcher{TJob}.TryAdd"/>, or
+/// <see cref="Batcher{TJob}.TryAddRange"/> for a span, falling back to <see cref="Batcher{TJob}.AddAsync"/> when the
+/// buffer is full (counted). Requests go into <see cref="Batcher{TJob, TResult}"/> through
+/// <see cref="Batcher{TJob, TResult}.AddAndWaitAsync"/>, the handler setting each job's result on the batch.
 /// </summary>
 internal sealed class TinybatchImplementation : IBatchingImplementation
 {
-    private readonly Batcher<long, long> _batcher;
+    private readonly Batcher<long>? _items;
+    private readonly Batcher<long, long>? _requests;
     private long _fullWaits;
 
     public TinybatchImplementation(BatchSink sink, BatchSettings settings, BatchingMode mode)
     {
         Name = mode == BatchingMode.Adaptive ? "Tinybatch (adaptive)" : "Tinybatch";
-        var options = new BatcherOptions<long, long>
+        if (settings.Requests)
         {
-            MaxBatchSize = settings.MaxBatchSize,
-            MaxBatchDelay = settings.MaxBatchDelay,
-            Mode = mode,
-            Capacity = 1 << 16,
-            Name = "bench",
-        };
-
-        // The per-job outcome shape: the results go straight onto the batch, nothing is allocated per batch.
-        _batcher = new Batcher<long, long>(
-            (batch, _) =>
-            {
-                long now = sink.BeginBatch();
-                int count = batch.Count;
-                for (int i = 0; i < count; i++)
-                {
-                    long id = batch[i];
-                    sink.OnItem(id, now);
-                    batch.SetResult(i, id);
-                }
-
-                sink.EndBatch(count);
-                return default;
-            },
-            options);
-        _batcher.Start();
+            _requests = new Batcher<long, long>(RequestHandler(sink), Configure(new BatcherOptions<long, long>(), settings, mode));
+            _requests.Start();
+        }
+        else
+        {
+            _items = new Batcher<long>(ItemHandler(sink), Configure(new BatcherOptions<long>(), settings, mode));
+            _items.Start();
+        }
     }
 
     public string Name { get; }
 
     public long FullWaits => Volatile.Read(ref _fullWaits);
 
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public ValueTask AddAsync(long id)
     {
-        if (_batcher.TryAdd(id))
+        if (_items!.TryAdd(id))
         {
             return default;
         }
 
         Interlocked.Increment(ref _fullWaits);
-        return _batcher.AddAsync(id);
+        return _items.AddAsync(id);
     }
 
-    public ValueTask<long> AddAndWaitAsync(long id) => _batcher.AddAndWaitAsync(id);
+    /// <summary>
+    /// The bulk add: one call for the whole span, then the single add's fallback for what did not fit.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public void AddRange(ReadOnlySpan<long> ids)
+    {
+        int accepted = _items!.TryAddRange(ids);
+        for (int i = accepted; i < ids.Length; i++)
+        {
+            Interlocked.Increment(ref _fullWaits);
+            ValueTask added = _items.AddAsync(ids[i]);
+            if (!added.IsCompletedSuccessfully)
+            {
+                added.AsTask().GetAwaiter().GetResult();
+            }
+        }
+    }
 
-    public Task CompleteAsync() => _batcher.StopAsync();
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public ValueTask<long> AddAndWaitAsync(long id) => _requests!.AddAndWaitAsync(id);
 
-    public ValueTask DisposeAsync() => _batcher.DisposeAsync();
+    public Task CompleteAsync() => _items?.StopAsync() ?? _requests!.StopAsync();
+
+    public ValueTask DisposeAsync() => _items?.DisposeAsync() ?? _requests!.DisposeAsync();
+
+    private static T Configure<T>(T options, BatchSettings settings, BatchingMode mode)
+        where T : BatcherOptions
+    {
+        options.MaxBatchSize = settings.MaxBatchSize;
+        options.MaxBatchDelay = settings.MaxBatchDelay;
+        options.Mode = mode;
+        options.Capacity = 1 << 16;
+        options.Name = "bench";
+        return options;
+    }
+
+    /// <summary>Counts each id, as the anchors' handler does; every job succeeds when it returns.</summary>
+    private static Func<Batch<long>, CancellationToken, ValueTask> ItemHandler(BatchSink sink) =>
+        [MethodImpl(MethodImplOptions.NoInlining)] (batch, _) =>
+        {
+            long now = sink.BeginBatch();
+            int count = batch.Count;
+            for (int i = 0; i < count; i++)
+            {
+                sink.OnItem(batch[i], now);
+            }
+
+            sink.EndBatch(count);
+            return default;
+        };
+
+    /// <summary>The per-job outcome shape: the results go straight onto the batch, nothing is allocated per batch.</summary>
+    private static Func<Batch<long, long>, CancellationToken, ValueTask> RequestHandler(BatchSink sink) =>
+        [MethodImpl(MethodImplOptions.NoInlining)] (batch, _) =>
+        {
+            long now = sink.BeginBatch();
+            int count = batch.Count;
+            for (int i = 0; i < count; i++)
+            {
+                long id = batch[i];
+                sink.OnItem(id, now);
+                batch.SetResult(i, id);
+            }
+
+            sink.EndBatch(count);
+            return default;
+        };
 }

@@ -27,6 +27,7 @@ internal abstract class Scenario
 
     public string Title { get; }
 
+    /// <summary>Gets the items of a run; for a run that ends at a deadline, the most it may add (the sink's size).</summary>
     public long Items { get; }
 
     /// <summary>Gets the latency sampling: one item in 2^SampleShift is timed.</summary>
@@ -58,18 +59,21 @@ internal abstract class Scenario
         long allocated = GC.GetTotalAllocatedBytes(true) - allocatedBefore;
         TimeSpan cpu = Process.GetCurrentProcess().TotalProcessorTime - cpuBefore;
 
-        sink.VerifyExactlyOnce(implementation.Name);
-        (double p50, double p99, double p999) = sink.LatencyPercentilesUs();
+        Window window = MeasuredWindow(new Window(Items, elapsed.TotalSeconds, allocated, cpu.TotalSeconds, start, start + (long)(elapsed.TotalSeconds * Stopwatch.Frequency)));
+        Verify(implementation, sink);
+        (double p50, double p99, double p999) = LatencyPercentilesUs(sink);
         return new RunResult(
-            Items,
-            elapsed.TotalSeconds,
-            allocated,
+            window.Items,
+            window.Seconds,
+            window.AllocatedBytes,
             p50,
             p99,
             p999,
             (double)sink.Processed / Math.Max(1, sink.Batches),
             implementation.FullWaits,
-            cpu.TotalSeconds);
+            window.CpuSeconds,
+            window.Start,
+            window.End);
     }
 
     /// <summary>Sets up producers or callers before the clock starts; they must not start adding yet.</summary>
@@ -77,4 +81,19 @@ internal abstract class Scenario
 
     /// <summary>Releases the producers and completes when every add (or request) has completed.</summary>
     protected abstract Task ProduceAsync(IBatchingImplementation implementation, BatchSink sink);
+
+    /// <summary>
+    /// Gets the part of the run the figures describe: by default all of it, from the release of the producers until
+    /// the implementation has completed.
+    /// </summary>
+    protected virtual Window MeasuredWindow(Window wholeRun) => wholeRun;
+
+    /// <summary>Throws unless every item the run added reached the handler exactly once.</summary>
+    protected virtual void Verify(IBatchingImplementation implementation, BatchSink sink) => sink.VerifyExactlyOnce(implementation.Name);
+
+    /// <summary>Gets p50, p99 and p99.9 of the recorded latencies, in microseconds.</summary>
+    protected virtual (double P50, double P99, double P999) LatencyPercentilesUs(BatchSink sink) => sink.LatencyPercentilesUs();
+
+    /// <summary>A measured span of a run: the items it counts, its length, and what was allocated and spent in it.</summary>
+    protected readonly record struct Window(long Items, double Seconds, long AllocatedBytes, double CpuSeconds, long Start, long End);
 }
