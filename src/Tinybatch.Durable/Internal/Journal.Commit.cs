@@ -46,6 +46,21 @@ internal sealed partial class Journal
         _active = null;
     }
 
+    /// <summary>Stops like a killed process: what is not committed is dropped, and nothing is written any more.</summary>
+    internal async ValueTask CrashAsync()
+    {
+        lock (_lock)
+        {
+            _stopping = true;
+            _pendingLength = 0;
+        }
+
+        Signal();
+        await _loop.ConfigureAwait(false);
+        _active?.Dispose();
+        _active = null;
+    }
+
     private async Task RunAsync()
     {
         while (true)

@@ -1,0 +1,87 @@
+using Tinybatch.Durable.Internal;
+
+namespace Tinybatch.Durable;
+
+/// <summary>Dispatch: record attempts durably, then run the handler; outcomes release jobs from the journal.</summary>
+public sealed partial class DurableBatcher<TJob>
+{
+    private async ValueTask HandleAsync(Batch<Journalled<TJob>, bool> batch, CancellationToken cancellationToken)
+    {
+        int count = batch.Count;
+        int[]? map = null;
+        var attempts = new (long SequenceId, int Attempt)[count];
+        int shown = 0;
+        for (int i = 0; i < count; i++)
+        {
+            var item = batch[i];
+            int attempt = item.PriorAttempts + batch.GetAttempt(i);
+            attempts[i] = (item.SequenceId, attempt);
+            if (item.PriorAttempts >= _maxAttempts)
+            {
+                // Handled that often in earlier runs without an outcome (it may be what stopped them): fail it now.
+                batch.SetException(i, DurableErrors.AttemptsExhausted(item.SequenceId, item.PriorAttempts, null));
+                map ??= Enumerable.Range(0, i).ToArray();
+                continue;
+            }
+
+            if (map is not null)
+            {
+                Array.Resize(ref map, shown + 1);
+                map[shown] = i;
+            }
+
+            shown++;
+        }
+
+        // The attempt is on disk before the handler runs, so a job that kills the process is not retried for ever.
+        try
+        {
+            await _journal.WaitForCommitAsync(_journal.AppendAttempts(attempts)).ConfigureAwait(false);
+        }
+        catch (JournalWriteException)
+        {
+            // Already reported and counted by the journal; delivering the batch matters more than its attempt count.
+        }
+
+        if (shown > 0)
+        {
+            await _handleBatch(new DurableBatch<TJob>(batch, map, shown, _maxAttempts), cancellationToken).ConfigureAwait(false);
+        }
+
+        for (int i = 0; i < count; i++)
+        {
+            if (batch.GetOutcome(i).Status == JobStatus.Pending)
+            {
+                batch.SetResult(i, true);
+            }
+        }
+    }
+
+    private void OnBatchCompleted(Batch<Journalled<TJob>, bool> batch)
+    {
+        Span<long> done = batch.Count <= 256 ? stackalloc long[batch.Count] : new long[batch.Count];
+        int n = 0;
+        for (int i = 0; i < batch.Count; i++)
+        {
+            if (batch.GetOutcome(i).Status == JobStatus.Succeeded)
+            {
+                done[n++] = batch[i].SequenceId;
+            }
+        }
+
+        // Failed jobs are released when their dead letter is delivered; jobs to retry stay.
+        _journal.Release(done[..n]);
+    }
+
+    private void OnCoreDeadLetter(DeadLetter<Journalled<TJob>> letter)
+    {
+        var item = letter.Job;
+        if (letter.Reason != DeadLetterReason.Stopped)
+        {
+            _journal.Release([item.SequenceId]);
+        }
+
+        _onDeadLetter?.Invoke(new DeadLetter<DurableJob<TJob>>(
+            new DurableJob<TJob>(item.SequenceId, item.Job, item.PriorAttempts + letter.Attempts), letter.Reason, letter.Exception, letter.Attempts));
+    }
+}
