@@ -1,5 +1,5 @@
 # Mirrors the Go project's targets. Every target works from a clean clone with only the .NET SDK (and make).
-.PHONY: all build vet test test_ci test-coverage run bench bench-quick stress postgres-start postgres-stop clean
+.PHONY: all build vet test test_ci test-coverage run bench bench-quick stress pack smoke postgres-start postgres-stop clean
 
 all: vet test_ci
 
@@ -41,6 +41,14 @@ bench-quick:
 stress:
 	TINYBATCH_SOAK_SECONDS=$${TINYBATCH_SOAK_SECONDS:-600} dotnet test tests/Tinybatch.StressTests -c Release --logger "console;verbosity=normal"
 
+## pack: every package (.nupkg and .snupkg) into artifacts/packages, checked for warnings, README, icon and XML docs
+pack:
+	scripts/pack.sh artifacts/packages
+
+## smoke: pack, then install the packages into fresh apps outside the repository and run them (what CI runs)
+smoke:
+	scripts/smoke-packages.sh
+
 postgres-start:
 	@scripts/postgres.sh start
 
@@ -48,5 +56,5 @@ postgres-stop:
 	@scripts/postgres.sh stop
 
 clean:
-	rm -rf TestResults coverage-report BenchmarkDotNet.Artifacts
+	rm -rf TestResults coverage-report BenchmarkDotNet.Artifacts artifacts
 	dotnet clean

@@ -5,25 +5,24 @@ namespace Tinybatch.DataLoaderApi;
 /// <summary>The same answer computed two ways: through the request's data loader, and naively (N+1 queries).</summary>
 public static class PostEndpoints
 {
-    /// <summary>The number of posts returned when the request does not say.</summary>
-    public const int DefaultTake = 100;
-
     /// <summary>Maps the endpoints.</summary>
     public static void MapPostEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/posts-with-authors/loader", (int? take, BlogRepository repository, DataLoader<int, Author> authors, CancellationToken ct) =>
-            WithLoaderAsync(repository, authors, take ?? DefaultTake, ct));
-        app.MapGet("/posts-with-authors/naive", (int? take, BlogRepository repository, CancellationToken ct) =>
-            NaiveAsync(repository, take ?? DefaultTake, ct));
-        app.MapGet("/authors", async (string ids, DataLoader<int, Author> authors, CancellationToken ct) =>
-            await authors.LoadManyAsync(ids.Split(',').Select(int.Parse), ct));
+        app.MapGet("/posts-with-authors/loader", async (string? take, BlogRepository repository, IDataLoader<int, Author> authors, CancellationToken ct) =>
+            QueryParameters.TryParseTake(take, out int count, out IResult? problem)
+                ? TypedResults.Ok(await WithLoaderAsync(repository, authors, count, ct))
+                : problem!);
+        app.MapGet("/posts-with-authors/naive", async (string? take, BlogRepository repository, CancellationToken ct) =>
+            QueryParameters.TryParseTake(take, out int count, out IResult? problem)
+                ? TypedResults.Ok(await NaiveAsync(repository, count, ct))
+                : problem!);
     }
 
     /// <summary>
     /// Resolves each post's author as a GraphQL resolver would, one LoadAsync per post: the loads are issued in one
     /// burst, so the loader turns them into a single <c>WHERE id IN (...)</c> query of the distinct author ids.
     /// </summary>
-    public static async Task<PostWithAuthor[]> WithLoaderAsync(BlogRepository repository, DataLoader<int, Author> authors, int take, CancellationToken ct)
+    public static async Task<PostWithAuthor[]> WithLoaderAsync(BlogRepository repository, IDataLoader<int, Author> authors, int take, CancellationToken ct)
     {
         List<Post> posts = await repository.GetPostsAsync(take, ct);
         return await Task.WhenAll(posts.Select(async post =>

@@ -38,7 +38,7 @@ public class DataLoaderOptions
 
     /// <summary>
     /// Gets or sets whether the loader keeps the values it loaded for its lifetime (for example one web request),
-    /// so that a key is fetched at most once. Failed keys are never kept.
+    /// so that a key is fetched at most once. Failed keys are never kept; keys the source had no value for are.
     /// </summary>
     /// <value>The default is <see langword="true"/>.</value>
     public bool CacheEnabled { get; set; } = true;
@@ -49,10 +49,6 @@ public class DataLoaderOptions
     /// </summary>
     /// <value>At least 1, or <see langword="null"/> (the default) for no limit.</value>
     public int? CacheSizeLimit { get; set; }
-
-    /// <summary>Gets or sets what a load gets when the fetch's answer has no entry for its key.</summary>
-    /// <value>The default is <see cref="MissingKeyBehavior.Throw"/>: a <see cref="KeyNotFoundException"/> naming the key.</value>
-    public MissingKeyBehavior MissingKeyBehavior { get; set; } = MissingKeyBehavior.Throw;
 
     /// <summary>Gets or sets the loader's name, used in exception messages and as the batcher's metric tag.</summary>
     /// <value>The default is <c>"dataloader"</c>.</value>
@@ -72,7 +68,6 @@ public class DataLoaderOptions
         target.MaxConcurrentFetches = MaxConcurrentFetches;
         target.CacheEnabled = CacheEnabled;
         target.CacheSizeLimit = CacheSizeLimit;
-        target.MissingKeyBehavior = MissingKeyBehavior;
         target.Name = Name;
         target.TimeProvider = TimeProvider;
     }
@@ -100,11 +95,6 @@ public class DataLoaderOptions
         if (CacheSizeLimit is < 1)
         {
             errors.Add($"{nameof(CacheSizeLimit)} must be at least 1 or null (no limit), but was {CacheSizeLimit}.");
-        }
-
-        if (!Enum.IsDefined(MissingKeyBehavior))
-        {
-            errors.Add($"{nameof(MissingKeyBehavior)} has an unknown value {(int)MissingKeyBehavior}.");
         }
 
         if (string.IsNullOrWhiteSpace(Name))

@@ -2,24 +2,24 @@ using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Options;
 using Tinybatch.Extensions.Hosting.Internal;
 
 namespace Tinybatch.Extensions.Hosting;
 
-/// <summary>Chooses the handler of a batcher registered with <c>AddBatcher</c> and binds its configuration.</summary>
+/// <summary>
+/// Chooses the handler of a <see cref="Batcher{TJob, TResult}"/> registered with <c>AddBatcher</c> and binds its
+/// configuration.
+/// </summary>
 /// <typeparam name="TJob">The job type.</typeparam>
 /// <typeparam name="TResult">The result type.</typeparam>
 public sealed class BatcherBuilder<TJob, TResult>
 {
-    private readonly BatcherRegistration<TJob, TResult> _registration;
-    private readonly OptionsBuilder<BatcherOptions<TJob, TResult>> _options;
+    private readonly BatcherRegistration<Batch<TJob, TResult>> _registration;
 
-    internal BatcherBuilder(IServiceCollection services, BatcherRegistration<TJob, TResult> registration, OptionsBuilder<BatcherOptions<TJob, TResult>> options)
+    internal BatcherBuilder(IServiceCollection services, BatcherRegistration<Batch<TJob, TResult>> registration)
     {
         Services = services;
         _registration = registration;
-        _options = options;
     }
 
     /// <summary>Gets the service collection the batcher is registered in.</summary>
@@ -78,7 +78,8 @@ public sealed class BatcherBuilder<TJob, TResult>
     /// <summary>
     /// Binds the batcher's settings from a configuration section, for example <c>"Tinybatch:Orders"</c>: the keys
     /// <c>MaxBatchSize</c>, <c>MaxBatchDelay</c>, <c>Mode</c>, <c>Capacity</c>, <c>OverflowPolicy</c>,
-    /// <c>MaxConcurrentBatches</c>, <c>MaxBatchWeight</c>, <c>HandlerTimeout</c>, <c>Name</c> and
+    /// <c>MaxConcurrentBatches</c>, <c>MaxBatchWeight</c>, <c>MaxBufferedWeight</c>, <c>MaxJobWeight</c>,
+    /// <c>HandlerTimeout</c>, <c>Name</c> and
     /// <c>Retry:MaxAttempts</c>, <c>Retry:Delay</c>, <c>Retry:RetryFailedBatches</c>. Durations are
     /// <c>hh:mm:ss.fff</c> or <c>Infinite</c>. A value that does not parse, or an unknown key, is reported with the
     /// validation errors when the host starts.
@@ -90,7 +91,7 @@ public sealed class BatcherBuilder<TJob, TResult>
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(sectionPath);
         _registration.SectionPath = sectionPath;
-        _options.Configure<IConfiguration>((options, configuration) =>
+        Services.AddOptions<BatcherOptions<TJob, TResult>>(Name).Configure<IConfiguration>((options, configuration) =>
             BatcherConfigurationReader.Bind(configuration.GetSection(sectionPath), options, errors: null));
         return this;
     }
@@ -102,7 +103,7 @@ public sealed class BatcherBuilder<TJob, TResult>
     public BatcherBuilder<TJob, TResult> Configure(Action<BatcherOptions<TJob, TResult>> configure)
     {
         ArgumentNullException.ThrowIfNull(configure);
-        _options.PostConfigure(configure);
+        Services.AddOptions<BatcherOptions<TJob, TResult>>(Name).PostConfigure(configure);
         return this;
     }
 }

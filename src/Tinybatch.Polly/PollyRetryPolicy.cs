@@ -1,23 +1,32 @@
 using Polly;
+using Polly.Registry;
 using Polly.Retry;
+using Polly.Testing;
+using Tinybatch.Polly.Internal;
 
 namespace Tinybatch.Polly;
 
 /// <summary>
 /// A <see cref="RetryPolicy"/> that takes each retry's delay, and whether a reason is worth retrying, from a Polly
-/// <see cref="RetryStrategyOptions"/>: <see cref="RetryStrategyOptions{TResult}.BackoffType"/>,
-/// <see cref="RetryStrategyOptions{TResult}.Delay"/>, <see cref="RetryStrategyOptions{TResult}.MaxDelay"/>,
-/// <see cref="RetryStrategyOptions{TResult}.UseJitter"/>, <see cref="RetryStrategyOptions{TResult}.DelayGenerator"/>
-/// and <see cref="RetryStrategyOptions{TResult}.ShouldHandle"/>. The batcher, not Polly, waits out the delay, on its
-/// own <see cref="BatcherOptions.TimeProvider"/>, while the job's place in the buffer stays reserved.
+/// retry strategy: <see cref="RetryStrategyOptions{TResult}.BackoffType"/>, <see cref="RetryStrategyOptions{TResult}.Delay"/>,
+/// <see cref="RetryStrategyOptions{TResult}.MaxDelay"/>, <see cref="RetryStrategyOptions{TResult}.UseJitter"/>,
+/// <see cref="RetryStrategyOptions{TResult}.DelayGenerator"/> and <see cref="RetryStrategyOptions{TResult}.ShouldHandle"/>.
+/// The strategy comes from its options, from a <see cref="ResiliencePipeline"/>, or from Polly's registry by key.
+/// The batcher, not Polly, waits out the delay, on its own <see cref="BatcherOptions.TimeProvider"/>, so a stop
+/// deadline cuts a pending retry short.
 /// </summary>
 /// <remarks>
 /// <para>
 /// <see cref="RetryPolicy.MaxAttempts"/> is <see cref="RetryStrategyOptions{TResult}.MaxRetryAttempts"/> plus one (the
 /// first attempt). Polly's jittered exponential backoff carries state from one retry to the next; since a batcher
-/// retries jobs one attempt at a time, the policy replays the earlier attempts of the job through a Polly
-/// <see cref="ResiliencePipeline"/> without waiting and takes the delay Polly computes for the one asked about. The
-/// replay waits for nothing and completes synchronously unless a user callback of the options is truly asynchronous.
+/// retries jobs one attempt at a time, the policy replays the earlier attempts of the job through a Polly pipeline
+/// built from the strategy's options, without waiting, and takes the delay Polly computes for the one asked about.
+/// </para>
+/// <para>
+/// The batcher awaits <see cref="GetDelayAsync"/> and <see cref="ShouldRetryAsync"/>, so the options' callbacks
+/// (<c>ShouldHandle</c>, <c>DelayGenerator</c>, <c>OnRetry</c>) may be truly asynchronous: nothing blocks on them. The
+/// synchronous <see cref="GetDelay"/>, <see cref="ShouldRetry"/> and <see cref="CanRetry"/> work only when those
+/// callbacks complete synchronously, and throw <see cref="InvalidOperationException"/> otherwise.
 /// </para>
 /// <para>
 /// <see cref="RetryStrategyOptions{TResult}.OnRetry"/> is called once per real retry (not for replayed attempts),
@@ -26,142 +35,147 @@ namespace Tinybatch.Polly;
 /// </remarks>
 public class PollyRetryPolicy : RetryPolicy
 {
-    private static readonly ResiliencePropertyKey<Replay> ReplayKey = new("Tinybatch.Polly.Replay");
-
-    private readonly ResiliencePipeline _pipeline;
-    private readonly Func<RetryDelayGeneratorArguments<object>, ValueTask<TimeSpan?>>? _delayGenerator;
-    private readonly Func<OnRetryArguments<object>, ValueTask>? _onRetry;
+    private readonly RetryReplay _replay;
 
     /// <summary>Creates a policy from a Polly retry strategy's options. The options are read once, here.</summary>
     /// <param name="options">The Polly retry options.</param>
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is null.</exception>
     /// <exception cref="System.ComponentModel.DataAnnotations.ValidationException">Polly rejects the options.</exception>
     public PollyRetryPolicy(RetryStrategyOptions options)
+        : this((RetryStrategyOptions<object>)(options ?? throw new ArgumentNullException(nameof(options))))
     {
-        ArgumentNullException.ThrowIfNull(options);
-        MaxAttempts = options.MaxRetryAttempts == int.MaxValue ? int.MaxValue : options.MaxRetryAttempts + 1;
-        _delayGenerator = options.DelayGenerator;
-        _onRetry = options.OnRetry;
+    }
 
-        // Polly computes the delays; the two callbacks below make it skip every wait and report the delay asked for.
-        var replay = new RetryStrategyOptions
-        {
-            Name = options.Name,
-            ShouldHandle = options.ShouldHandle,
-            MaxRetryAttempts = options.MaxRetryAttempts,
-            BackoffType = options.BackoffType,
-            Delay = options.Delay,
-            MaxDelay = options.MaxDelay,
-            UseJitter = options.UseJitter,
-            DelayGenerator = GenerateDelayAsync,
-            OnRetry = CaptureAsync,
-        };
-        _pipeline = new ResiliencePipelineBuilder().AddRetry(replay).Build();
+    /// <summary>
+    /// Creates a policy from the retry strategy of a Polly pipeline: its options are read once, here. The pipeline's
+    /// other strategies play no part (the batcher runs the handler; the pipeline only decides retries).
+    /// </summary>
+    /// <param name="pipeline">A pipeline with a retry strategy, e.g. <c>new ResiliencePipelineBuilder().AddRetry(...).Build()</c>.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="pipeline"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="pipeline"/> has no retry strategy.</exception>
+    public PollyRetryPolicy(ResiliencePipeline pipeline)
+        : this(RetryOptionsOf(pipeline ?? throw new ArgumentNullException(nameof(pipeline)), nameof(pipeline)))
+    {
+    }
+
+    /// <summary>
+    /// Creates a policy from the retry strategy of the pipeline registered in Polly's registry under <paramref name="key"/>
+    /// (for example with <c>services.AddResiliencePipeline(key, ...)</c>). The pipeline is read once, here.
+    /// </summary>
+    /// <param name="provider">Polly's pipeline provider (the registry).</param>
+    /// <param name="key">The pipeline's key.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="provider"/> or <paramref name="key"/> is null.</exception>
+    /// <exception cref="KeyNotFoundException">No pipeline is registered under <paramref name="key"/>.</exception>
+    /// <exception cref="ArgumentException">The pipeline has no retry strategy.</exception>
+    public PollyRetryPolicy(ResiliencePipelineProvider<string> provider, string key)
+        : this(RetryOptionsOf(GetPipeline(provider, key), nameof(key)))
+    {
+    }
+
+    private PollyRetryPolicy(RetryStrategyOptions<object> options)
+    {
+        _replay = new RetryReplay(options);
+        MaxAttempts = options.MaxRetryAttempts == int.MaxValue ? int.MaxValue : options.MaxRetryAttempts + 1;
     }
 
     /// <summary>Returns the delay Polly gives the retry of a job before <paramref name="nextAttempt"/>.</summary>
     /// <param name="nextAttempt">The attempt about to be made: 2 for the first retry.</param>
     /// <param name="reason">Why the previous attempt did not succeed, if known.</param>
+    /// <param name="cancellationToken">Cancels the computation.</param>
     /// <returns>
-    /// The delay; zero when Polly would not retry this reason (the batcher asks <see cref="ShouldRetry"/> first, so such
-    /// a job fails at once instead).
+    /// The delay; zero when Polly would not retry this reason (the batcher asks <see cref="ShouldRetryAsync"/> first,
+    /// so such a job fails at once instead).
     /// </returns>
-    public override TimeSpan GetDelay(int nextAttempt, Exception? reason) =>
-        TryGetDelay(nextAttempt, reason, notify: true, out TimeSpan delay) ? delay : TimeSpan.Zero;
-
-    /// <summary>
-    /// Returns whether Polly would retry after <paramref name="reason"/> before <paramref name="nextAttempt"/>: its
-    /// <see cref="RetryStrategyOptions{TResult}.ShouldHandle"/> accepts the reason and attempts are left. A handler
-    /// can fail non-retryable jobs at once with it (see <see cref="PollyBatchExtensions.RetryOrFail"/>).
-    /// </summary>
-    /// <param name="nextAttempt">The attempt about to be made: 2 for the first retry.</param>
-    /// <param name="reason">Why the previous attempt did not succeed, if known.</param>
-    /// <returns><see langword="true"/> if Polly would retry.</returns>
-    public bool CanRetry(int nextAttempt, Exception? reason) => TryGetDelay(nextAttempt, reason, notify: false, out _);
+    public override async ValueTask<TimeSpan> GetDelayAsync(int nextAttempt, Exception? reason, CancellationToken cancellationToken)
+    {
+        (bool retries, TimeSpan delay) = await RunAsync(nextAttempt, reason, notify: true, cancellationToken).ConfigureAwait(false);
+        return retries ? delay : TimeSpan.Zero;
+    }
 
     /// <summary>Applies the strategy's <c>ShouldHandle</c>: a reason Polly would not retry fails the job at once.</summary>
     /// <param name="nextAttempt">The attempt that would be made: 2 for the first retry.</param>
     /// <param name="reason">Why the previous attempt did not succeed, if known.</param>
+    /// <param name="cancellationToken">Cancels the computation.</param>
     /// <returns>Whether Polly would retry.</returns>
+    public override ValueTask<bool> ShouldRetryAsync(int nextAttempt, Exception? reason, CancellationToken cancellationToken) =>
+        CanRetryAsync(nextAttempt, reason, cancellationToken);
+
+    /// <summary>
+    /// Returns whether Polly would retry after <paramref name="reason"/> before <paramref name="nextAttempt"/>: its
+    /// <see cref="RetryStrategyOptions{TResult}.ShouldHandle"/> accepts the reason and attempts are left. A handler
+    /// can fail non-retryable jobs at once with it (see <see cref="PollyBatchExtensions.RetryOrFailAsync"/>).
+    /// </summary>
+    /// <param name="nextAttempt">The attempt about to be made: 2 for the first retry.</param>
+    /// <param name="reason">Why the previous attempt did not succeed, if known.</param>
+    /// <param name="cancellationToken">Cancels the computation.</param>
+    /// <returns><see langword="true"/> if Polly would retry.</returns>
+    public async ValueTask<bool> CanRetryAsync(int nextAttempt, Exception? reason, CancellationToken cancellationToken = default) =>
+        (await RunAsync(nextAttempt, reason, notify: false, cancellationToken).ConfigureAwait(false)).Retries;
+
+    /// <summary>As <see cref="GetDelayAsync"/>, for callers that cannot await.</summary>
+    /// <param name="nextAttempt">The attempt about to be made: 2 for the first retry.</param>
+    /// <param name="reason">Why the previous attempt did not succeed, if known.</param>
+    /// <returns>The delay; zero when Polly would not retry this reason.</returns>
+    /// <exception cref="InvalidOperationException">A callback of the strategy completed asynchronously: call <see cref="GetDelayAsync"/>.</exception>
+    public override TimeSpan GetDelay(int nextAttempt, Exception? reason) =>
+        Synchronously(GetDelayAsync(nextAttempt, reason, CancellationToken.None), nameof(GetDelayAsync));
+
+    /// <summary>As <see cref="ShouldRetryAsync"/>, for callers that cannot await.</summary>
+    /// <param name="nextAttempt">The attempt that would be made: 2 for the first retry.</param>
+    /// <param name="reason">Why the previous attempt did not succeed, if known.</param>
+    /// <returns>Whether Polly would retry.</returns>
+    /// <exception cref="InvalidOperationException">A callback of the strategy completed asynchronously: call <see cref="ShouldRetryAsync"/>.</exception>
     public override bool ShouldRetry(int nextAttempt, Exception? reason) => CanRetry(nextAttempt, reason);
 
-    /// <summary>Replays the job's attempts through Polly and reports the delay of the retry asked for, if Polly retries.</summary>
-    /// <remarks>Only the replay that decides a real retry's delay (<paramref name="notify"/>) calls the user's OnRetry.</remarks>
-    private bool TryGetDelay(int nextAttempt, Exception? reason, bool notify, out TimeSpan delay)
+    /// <summary>As <see cref="CanRetryAsync"/>, for callers that cannot await (such as <see cref="PollyBatchExtensions.RetryOrFail"/>).</summary>
+    /// <param name="nextAttempt">The attempt about to be made: 2 for the first retry.</param>
+    /// <param name="reason">Why the previous attempt did not succeed, if known.</param>
+    /// <returns><see langword="true"/> if Polly would retry.</returns>
+    /// <exception cref="InvalidOperationException">A callback of the strategy completed asynchronously: call <see cref="CanRetryAsync"/>.</exception>
+    public bool CanRetry(int nextAttempt, Exception? reason) =>
+        Synchronously(CanRetryAsync(nextAttempt, reason, CancellationToken.None), nameof(CanRetryAsync));
+
+    private static T Synchronously<T>(ValueTask<T> pending, string asyncName)
     {
-        delay = TimeSpan.Zero;
+        if (pending.IsCompleted)
+        {
+            return pending.GetAwaiter().GetResult();
+        }
+
+        // Never block on it: observe its outcome in the background and tell the caller to await instead.
+        _ = pending.AsTask().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        throw new InvalidOperationException(
+            $"A callback of the Polly retry strategy completed asynchronously, so the answer is not known yet; call {asyncName} and await it.");
+    }
+
+    private static ResiliencePipeline GetPipeline(ResiliencePipelineProvider<string> provider, string key)
+    {
+        ArgumentNullException.ThrowIfNull(provider);
+        ArgumentNullException.ThrowIfNull(key);
+        return provider.GetPipeline(key);
+    }
+
+    private static RetryStrategyOptions<object> RetryOptionsOf(ResiliencePipeline pipeline, string parameterName)
+    {
+        foreach (ResilienceStrategyDescriptor strategy in pipeline.GetPipelineDescriptor().Strategies)
+        {
+            if (strategy.Options is RetryStrategyOptions<object> retry)
+            {
+                return retry;
+            }
+        }
+
+        throw new ArgumentException("The Polly pipeline has no retry strategy (AddRetry) to take the retry delays from.", parameterName);
+    }
+
+    private ValueTask<(bool Retries, TimeSpan Delay)> RunAsync(int nextAttempt, Exception? reason, bool notify, CancellationToken cancellationToken)
+    {
         if (nextAttempt < 2 || nextAttempt > MaxAttempts)
         {
-            return nextAttempt < 2;
+            // Attempt 1 is never a retry; past MaxAttempts, Polly would not retry.
+            return new((nextAttempt < 2, TimeSpan.Zero));
         }
 
-        using var replay = new Replay(nextAttempt - 2, notify);
-        ResilienceContext context = ResilienceContextPool.Shared.Get(replay.Token);
-        try
-        {
-            context.Properties.Set(ReplayKey, replay);
-            Exception outcome = reason ?? new InvalidOperationException("The handler asked for a retry without giving a reason.");
-            ValueTask<Outcome<object>> run = _pipeline.ExecuteOutcomeAsync(
-                static (_, failure) => new ValueTask<Outcome<object>>(Outcome.FromException<object>(failure)), context, outcome);
-
-            // Synchronous unless a user callback of the options is truly asynchronous: then block, since GetDelay is synchronous.
-            _ = run.IsCompleted ? run.Result : run.AsTask().GetAwaiter().GetResult();
-        }
-        finally
-        {
-            ResilienceContextPool.Shared.Return(context);
-        }
-
-        delay = replay.Delay;
-        return replay.Captured;
-    }
-
-    private ValueTask<TimeSpan?> GenerateDelayAsync(RetryDelayGeneratorArguments<object> args)
-    {
-        // Earlier attempts are only replayed to advance Polly's jitter state: they wait for nothing.
-        if (args.AttemptNumber < args.Context.Properties.GetValue(ReplayKey, null!).Target)
-        {
-            return new ValueTask<TimeSpan?>(TimeSpan.Zero);
-        }
-
-        return _delayGenerator?.Invoke(args) ?? new ValueTask<TimeSpan?>((TimeSpan?)null);
-    }
-
-    private ValueTask CaptureAsync(OnRetryArguments<object> args)
-    {
-        Replay replay = args.Context.Properties.GetValue(ReplayKey, null!);
-        if (args.AttemptNumber < replay.Target)
-        {
-            return default;
-        }
-
-        // Cancelling ends the replay before Polly waits: the batcher, not Polly, waits out the delay.
-        replay.Capture(args.RetryDelay);
-        return replay.Notify ? _onRetry?.Invoke(args) ?? default : default;
-    }
-
-    /// <summary>The state of one replay: which retry is asked about, and the delay Polly gave it.</summary>
-    private sealed class Replay(int target, bool notify) : IDisposable
-    {
-        private readonly CancellationTokenSource _done = new();
-
-        public int Target { get; } = target;
-
-        public bool Notify { get; } = notify;
-
-        public CancellationToken Token => _done.Token;
-
-        public TimeSpan Delay { get; private set; }
-
-        public bool Captured { get; private set; }
-
-        public void Capture(TimeSpan delay)
-        {
-            Delay = delay;
-            Captured = true;
-            _done.Cancel();
-        }
-
-        public void Dispose() => _done.Dispose();
+        return _replay.RunAsync(nextAttempt, reason, notify, cancellationToken);
     }
 }

@@ -1,27 +1,23 @@
 using System.Collections;
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
 using Tinybatch.Internal;
 
 namespace Tinybatch;
 
 /// <summary>
-/// One dispatched batch: its jobs, in FIFO order, and their outcomes. A handler reports per-job outcomes with
-/// <see cref="SetResult"/>, <see cref="SetException"/> and <see cref="Retry"/>, or all results by position with
-/// <see cref="SetResults"/>.
+/// One dispatched batch: its jobs, in FIFO order, and their outcomes. A handler reports a job's failure with
+/// <see cref="Fail"/> or asks for a retry with <see cref="Retry"/>; <see cref="Batch{TJob, TResult}"/> adds results.
 /// </summary>
 /// <remarks>
 /// Batch objects are pooled: a batch is valid only while its handler or completion callback runs. Copy what you keep
 /// (<see cref="ToArray"/>). Reporting outcomes is safe from any one thread at a time.
 /// </remarks>
 /// <typeparam name="TJob">The job type.</typeparam>
-/// <typeparam name="TResult">The result type.</typeparam>
 [DebuggerDisplay("Batch {Id}: Count = {Count}")]
-public sealed class Batch<TJob, TResult> : IReadOnlyList<TJob>
+public class Batch<TJob> : IReadOnlyList<TJob>
 {
-    internal JobEntry<TJob, TResult>[] Entries;
+    internal JobEntry<TJob>[] Entries;
     internal JobStatus[] Statuses;
-    internal TResult?[] Results;
     internal Exception?[] Exceptions;
     internal int Size;
     internal long Weight;
@@ -47,13 +43,12 @@ public sealed class Batch<TJob, TResult> : IReadOnlyList<TJob>
     internal ITimer? TimeoutTimer;
 
     /// <summary>The batch's trace activity, when tracing listens.</summary>
-    internal System.Diagnostics.Activity? Activity;
+    internal Activity? Activity;
 
     internal Batch(int capacity)
     {
-        Entries = new JobEntry<TJob, TResult>[capacity];
+        Entries = new JobEntry<TJob>[capacity];
         Statuses = new JobStatus[capacity];
-        Results = new TResult?[capacity];
         Exceptions = new Exception?[capacity];
     }
 
@@ -89,31 +84,29 @@ public sealed class Batch<TJob, TResult> : IReadOnlyList<TJob>
         return Entries[index].Attempts;
     }
 
-    /// <summary>Gets the outcome reported for the job at <paramref name="index"/> so far.</summary>
+    /// <summary>Gets the outcome reported so far for the job at <paramref name="index"/>.</summary>
     /// <param name="index">The position of the job in the batch.</param>
-    /// <returns>The outcome.</returns>
-    public JobOutcome<TResult> GetOutcome(int index)
+    /// <returns>The status; <see cref="JobStatus.Pending"/> while nothing was reported.</returns>
+    public JobStatus GetStatus(int index)
     {
         CheckIndex(index);
-        return new JobOutcome<TResult>(Statuses[index], Results[index], Exceptions[index]);
+        return Statuses[index];
     }
 
-    /// <summary>Reports that the job at <paramref name="index"/> succeeded with <paramref name="result"/>.</summary>
+    /// <summary>Gets the exception reported for the job at <paramref name="index"/>: its failure or its retry reason.</summary>
     /// <param name="index">The position of the job in the batch.</param>
-    /// <param name="result">The job's result.</param>
-    /// <exception cref="InvalidOperationException">The job already has an outcome.</exception>
-    public void SetResult(int index, TResult result)
+    /// <returns>The exception, or <see langword="null"/>.</returns>
+    public Exception? GetException(int index)
     {
-        CheckUnset(index);
-        Results[index] = result;
-        Statuses[index] = JobStatus.Succeeded;
+        CheckIndex(index);
+        return Exceptions[index];
     }
 
     /// <summary>Reports that the job at <paramref name="index"/> failed with <paramref name="exception"/>.</summary>
     /// <param name="index">The position of the job in the batch.</param>
-    /// <param name="exception">The exception its awaiter gets.</param>
+    /// <param name="exception">The exception its awaiter gets and its dead letter carries.</param>
     /// <exception cref="InvalidOperationException">The job already has an outcome.</exception>
-    public void SetException(int index, Exception exception)
+    public void Fail(int index, Exception exception)
     {
         ArgumentNullException.ThrowIfNull(exception);
         CheckUnset(index);
@@ -136,35 +129,6 @@ public sealed class Batch<TJob, TResult> : IReadOnlyList<TJob>
         Exceptions[index] = reason;
         HasExceptions = true;
         Statuses[index] = JobStatus.Retry;
-    }
-
-    /// <summary>Reports every job's result by position: result <c>i</c> belongs to job <c>i</c>.</summary>
-    /// <param name="results">One result per job, in the batch's order.</param>
-    /// <exception cref="BatchResultCountException">The list is null or its count differs from <see cref="Count"/>.</exception>
-    public void SetResults(IReadOnlyList<TResult>? results)
-    {
-        if (results is null || results.Count != Size)
-        {
-            int actual = results?.Count ?? -1;
-            throw new BatchResultCountException(
-                results is null
-                    ? $"The handler of batch {Id} returned a null result list; expected {Size} results, one per job."
-                    : $"The handler of batch {Id} returned {actual} results for {Size} jobs; expected exactly {Size}, result i for job i.")
-            {
-                BatchId = Id,
-                Expected = Size,
-                Actual = actual,
-            };
-        }
-
-        for (int i = 0; i < Size; i++)
-        {
-            if (Statuses[i] == JobStatus.Pending)
-            {
-                Results[i] = results[i];
-                Statuses[i] = JobStatus.Succeeded;
-            }
-        }
     }
 
     /// <summary>Copies the jobs into a new array, for keeping beyond the handler or callback.</summary>
@@ -192,15 +156,10 @@ public sealed class Batch<TJob, TResult> : IReadOnlyList<TJob>
 
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
-    internal void Reset()
+    internal virtual void Reset()
     {
         Array.Clear(Entries, 0, Size);
         Array.Clear(Statuses, 0, Size);
-        if (RuntimeHelpers.IsReferenceOrContainsReferences<TResult>())
-        {
-            Array.Clear(Results, 0, Size);
-        }
-
         if (HasExceptions)
         {
             Array.Clear(Exceptions, 0, Size);
@@ -217,7 +176,7 @@ public sealed class Batch<TJob, TResult> : IReadOnlyList<TJob>
         Activity = null;
     }
 
-    private void CheckIndex(int index)
+    private protected void CheckIndex(int index)
     {
         if ((uint)index >= (uint)Size)
         {
@@ -225,7 +184,7 @@ public sealed class Batch<TJob, TResult> : IReadOnlyList<TJob>
         }
     }
 
-    private void CheckUnset(int index)
+    private protected void CheckUnset(int index)
     {
         CheckIndex(index);
         if (Statuses[index] != JobStatus.Pending)

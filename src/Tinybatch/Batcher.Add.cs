@@ -17,30 +17,132 @@ public sealed partial class Batcher<TJob, TResult>
     /// <param name="job">The job.</param>
     /// <returns>
     /// <see langword="true"/> if the job was accepted (or, with <see cref="OverflowPolicy.DropOldest"/>, accepted in
-    /// place of an evicted job); <see langword="false"/> if the buffer is full. Each refusal is counted in
+    /// place of an evicted job); <see langword="false"/> if the buffer is full or the batcher is stopping or stopped, as
+    /// <see cref="System.Threading.Channels.ChannelWriter{T}.TryWrite"/> does. Each refusal is counted in
     /// <see cref="BatcherCounters.Rejected"/>.
     /// </returns>
-    /// <exception cref="BatcherStoppedException">The batcher is stopping or stopped, or its lifetime token was cancelled.</exception>
-    /// <exception cref="JobTooHeavyException">The job weighs more than <see cref="BatcherOptions.MaxBatchWeight"/>.</exception>
+    /// <exception cref="JobTooHeavyException">The job weighs more than a weight cap allows.</exception>
     public bool TryAdd(TJob job)
     {
-        ThrowIfClosed();
+        if (Volatile.Read(ref _state) >= StateStopping)
+        {
+            Interlocked.Increment(ref _rejected);
+            return false;
+        }
+
         long weight = Weigh(job);
-        if (TryReserve(weight, out long position))
+        switch (Reserve(weight, out long position))
         {
-            Enqueue(job, weight, null, position);
-            return true;
+            case Reservation.Reserved:
+                Enqueue(job, weight, null, position);
+                return true;
+            case Reservation.Full when _overflow == OverflowPolicy.DropOldest && TryEvictOldest(weight):
+                Enqueue(job, weight, null);
+                return true;
+            default:
+                // The caller still holds the job, so it is counted but not dead-lettered.
+                Interlocked.Increment(ref _rejected);
+                return false;
+        }
+    }
+
+    /// <summary>Adds fire-and-forget jobs without waiting, in order, stopping at the first one refused.</summary>
+    /// <param name="jobs">The jobs.</param>
+    /// <returns>How many jobs, from the start of <paramref name="jobs"/>, were accepted.</returns>
+    /// <exception cref="JobTooHeavyException">A job weighs more than a weight cap allows; the jobs before it were accepted.</exception>
+    public int TryAddRange(ReadOnlySpan<TJob> jobs)
+    {
+        for (int i = 0; i < jobs.Length; i++)
+        {
+            if (!TryAdd(jobs[i]))
+            {
+                return i;
+            }
         }
 
-        if (_overflow == OverflowPolicy.DropOldest && TryEvictOldest(weight))
+        return jobs.Length;
+    }
+
+    /// <summary>Adds fire-and-forget jobs in order, waiting for space as <see cref="AddAsync"/> does.</summary>
+    /// <param name="jobs">The jobs.</param>
+    /// <param name="cancellationToken">Stops adding: the jobs not yet accepted are left, and the count so far is returned.</param>
+    /// <returns>How many jobs were accepted.</returns>
+    /// <exception cref="BatcherStoppedException">The batcher is stopping or stopped.</exception>
+    public async ValueTask<long> AddRangeAsync(IEnumerable<TJob> jobs, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(jobs);
+        long accepted = 0;
+        foreach (TJob job in jobs)
         {
-            Enqueue(job, weight, null);
-            return true;
+            if (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            try
+            {
+                await AddAsync(job, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            accepted++;
         }
 
-        // The caller still holds the job, so it is counted but not dead-lettered.
-        Interlocked.Increment(ref _rejected);
-        return false;
+        return accepted;
+    }
+
+    /// <summary>Adds every job of an asynchronous stream, in order, until it ends, waiting for space as <see cref="AddAsync"/> does.</summary>
+    /// <param name="source">The stream.</param>
+    /// <param name="cancellationToken">Stops reading the stream; the count so far is returned.</param>
+    /// <returns>How many jobs were accepted.</returns>
+    /// <exception cref="BatcherStoppedException">The batcher is stopping or stopped.</exception>
+    public async ValueTask<long> AddRangeAsync(IAsyncEnumerable<TJob> source, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        long accepted = 0;
+        try
+        {
+            await foreach (TJob job in source.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                await AddAsync(job, cancellationToken).ConfigureAwait(false);
+                accepted++;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        return accepted;
+    }
+
+    /// <summary>Adds every job read from a channel, in order, until it is completed, waiting for space as <see cref="AddAsync"/> does.</summary>
+    /// <param name="source">The channel's reader.</param>
+    /// <param name="cancellationToken">Stops reading the channel; the count so far is returned.</param>
+    /// <returns>How many jobs were accepted.</returns>
+    /// <exception cref="BatcherStoppedException">The batcher is stopping or stopped.</exception>
+    public async ValueTask<long> AddRangeAsync(System.Threading.Channels.ChannelReader<TJob> source, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        long accepted = 0;
+        try
+        {
+            while (await source.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (source.TryRead(out TJob? job))
+                {
+                    await AddAsync(job, cancellationToken).ConfigureAwait(false);
+                    accepted++;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        return accepted;
     }
 
     /// <summary>
@@ -129,10 +231,10 @@ public sealed partial class Batcher<TJob, TResult>
             ThrowHelper.ThrowNegativeWeight(_name, weight);
         }
 
-        if (weight > _maxBatchWeight)
+        if (weight > _maxJobWeight)
         {
             Interlocked.Increment(ref _rejected);
-            ThrowHelper.ThrowTooHeavy(_name, weight, _maxBatchWeight);
+            ThrowHelper.ThrowTooHeavy(_name, weight, _maxJobWeight);
         }
 
         return weight;
@@ -253,12 +355,12 @@ public sealed partial class Batcher<TJob, TResult>
             state = completion;
         }
 
-        var entry = new JobEntry<TJob, TResult>
+        var entry = new JobEntry<TJob>
         {
             Job = job,
             State = state,
             Weight = weight,
-            Timestamp = NeedsStamp(position) ? Now() : JobEntry<TJob, TResult>.NotStamped,
+            Timestamp = NeedsStamp(position) ? Now() : JobEntry<TJob>.NotStamped,
         };
 
         // Counted before it can be processed, so a snapshot never shows more outcomes than acceptances.
@@ -339,7 +441,7 @@ public sealed partial class Batcher<TJob, TResult>
     /// </summary>
     private bool TryEvictOldest(long newWeight)
     {
-        while (_queue.TryDequeue(out JobEntry<TJob, TResult> oldest))
+        while (_queue.TryDequeue(out JobEntry<TJob> oldest))
         {
             if (oldest.Flush is not null)
             {
@@ -349,7 +451,7 @@ public sealed partial class Batcher<TJob, TResult>
                 continue;
             }
 
-            if (oldest.Completion is { } completion && !completion.TryClaim())
+            if (CompletionOf(oldest) is { } completion && !completion.TryClaim())
             {
                 completion.ReleaseByBatcher();
                 ReleaseOrigin(oldest);
@@ -367,7 +469,7 @@ public sealed partial class Batcher<TJob, TResult>
 
             // Without a caller to tell, the exception is created only if a dead-letter callback receives it.
             Exception? exception = null;
-            if (oldest.Completion is { } dropped)
+            if (CompletionOf(oldest) is { } dropped)
             {
                 exception = NewOldestDroppedException();
                 dropped.TrySetException(exception);

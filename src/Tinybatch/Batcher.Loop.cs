@@ -14,13 +14,13 @@ public sealed partial class Batcher<TJob, TResult>
     private readonly ObjectPool<Batch<TJob, TResult>> _batchPool;
     private readonly List<Batch<TJob, TResult>> _outstanding = [];
     private readonly List<FlushWaiter> _flushWaiters = [];
-    private readonly Queue<JobEntry<TJob, TResult>> _staged = new();
-    private JobEntry<TJob, TResult> _carry;
+    private readonly Queue<JobEntry<TJob>> _staged = new();
+    private JobEntry<TJob> _carry;
     private bool _hasCarry;
     private int _canceledSinceCompaction;
     private long _lastBatchId;
     private long _forceThroughBatchId;
-    private long _timerArmedFor = JobEntry<TJob, TResult>.NotStamped;
+    private long _timerArmedFor = JobEntry<TJob>.NotStamped;
     private int _timerFired;
     private int _sleeping;
     private int _wakeRequested;
@@ -67,7 +67,7 @@ public sealed partial class Batcher<TJob, TResult>
                 if (Interlocked.Exchange(ref _timerFired, 0) != 0)
                 {
                     // Fired, so no longer armed: if it fired early, the next ArmTimer arms it again.
-                    _timerArmedFor = JobEntry<TJob, TResult>.NotStamped;
+                    _timerArmedFor = JobEntry<TJob>.NotStamped;
                 }
 
                 CollectFinishedBatches();
@@ -163,7 +163,7 @@ public sealed partial class Batcher<TJob, TResult>
     /// <summary>Moves the oldest live job into the carry, consuming flush markers and cancelled jobs before it.</summary>
     private bool TakeHead()
     {
-        while (TryDequeue(out JobEntry<TJob, TResult> entry))
+        while (TryDequeue(out JobEntry<TJob> entry))
         {
             if (entry.Flush is not null)
             {
@@ -172,7 +172,7 @@ public sealed partial class Batcher<TJob, TResult>
                 continue;
             }
 
-            if (entry.Completion is { IsCanceled: true } canceled)
+            if (CompletionOf(entry) is { IsCanceled: true } canceled)
             {
                 canceled.ReleaseByBatcher();
                 ReleaseOrigin(entry);
@@ -189,7 +189,7 @@ public sealed partial class Batcher<TJob, TResult>
     }
 
     /// <summary>The next entry in FIFO order: the loop's staged entries come before everything still in the queue.</summary>
-    private bool TryDequeue(out JobEntry<TJob, TResult> entry) =>
+    private bool TryDequeue(out JobEntry<TJob> entry) =>
         _staged.Count > 0 ? _staged.TryDequeue(out entry) : _queue.TryDequeue(out entry);
 
     /// <summary>
@@ -206,12 +206,12 @@ public sealed partial class Batcher<TJob, TResult>
             KeepIfLive(_staged.Dequeue());
         }
 
-        while (_queue.TryDequeue(out JobEntry<TJob, TResult> entry))
+        while (_queue.TryDequeue(out JobEntry<TJob> entry))
         {
             KeepIfLive(entry);
         }
 
-        void KeepIfLive(JobEntry<TJob, TResult> entry)
+        void KeepIfLive(JobEntry<TJob> entry)
         {
             if (entry.State is JobCompletion<TJob, TResult> { IsCanceled: true } canceled)
             {
@@ -228,7 +228,7 @@ public sealed partial class Batcher<TJob, TResult>
     /// <summary>A head that was not stamped at add time (see NeedsStamp) counts its wait from now.</summary>
     private void StampCarry()
     {
-        if (_stampJobs && _carry.Timestamp == JobEntry<TJob, TResult>.NotStamped)
+        if (_stampJobs && _carry.Timestamp == JobEntry<TJob>.NotStamped)
         {
             _carry.Timestamp = Now();
         }
@@ -250,7 +250,7 @@ public sealed partial class Batcher<TJob, TResult>
         }
 
         // Jobs carry no add time when no deadline can release them (see _stampJobs).
-        return _stampJobs && _carry.Timestamp != JobEntry<TJob, TResult>.NotStamped
+        return _stampJobs && _carry.Timestamp != JobEntry<TJob>.NotStamped
             && _time.GetElapsedTime(_carry.Timestamp) >= _maxBatchDelay;
     }
 
@@ -266,7 +266,7 @@ public sealed partial class Batcher<TJob, TResult>
     /// <summary>Arms the delay timer for the carry's deadline, when only time can make the next batch due.</summary>
     private void ArmTimer()
     {
-        if (!_hasCarry || !SlotFree || !_stampJobs || _carry.Timestamp == JobEntry<TJob, TResult>.NotStamped)
+        if (!_hasCarry || !SlotFree || !_stampJobs || _carry.Timestamp == JobEntry<TJob>.NotStamped)
         {
             return;
         }
@@ -300,7 +300,7 @@ public sealed partial class Batcher<TJob, TResult>
         // where the loop's failure handling still finds every job.
         long dispatched = Now();
         Batch<TJob, TResult> batch = _batchPool.TryRent() ?? new Batch<TJob, TResult>(_maxBatchSize);
-        JobEntry<TJob, TResult>[] entries = batch.Entries;
+        JobEntry<TJob>[] entries = batch.Entries;
         int count = 0;
         long weight = 0;
         FlushWaiter? marker = null;
@@ -318,7 +318,7 @@ public sealed partial class Batcher<TJob, TResult>
         // One pass, straight from the queue into the batch: each job is copied once.
         while (count < _maxBatchSize && (_staged.Count > 0 ? _staged.TryDequeue(out entries[count]) : _queue.TryDequeue(out entries[count])))
         {
-            ref JobEntry<TJob, TResult> entry = ref entries[count];
+            ref JobEntry<TJob> entry = ref entries[count];
             object? state = entry.State;
             if (state is FlushWaiter flush)
             {
@@ -393,7 +393,7 @@ public sealed partial class Batcher<TJob, TResult>
     }
 
     /// <summary>Claims an awaited job for its batch; false (and let go of) when its caller cancelled it first.</summary>
-    private bool TryClaimOrRelease(in JobEntry<TJob, TResult> entry)
+    private bool TryClaimOrRelease(in JobEntry<TJob> entry)
     {
         if (entry.State is JobCompletion<TJob, TResult> completion && !completion.TryClaim())
         {
@@ -470,10 +470,10 @@ public sealed partial class Batcher<TJob, TResult>
         FailSpaceWaiters();
 
         // Flushes that raced with the end: every job before them has an outcome now.
-        while (TryDequeue(out JobEntry<TJob, TResult> entry))
+        while (TryDequeue(out JobEntry<TJob> entry))
         {
             entry.Flush?.Completion.TrySetResult();
-            entry.Completion?.ReleaseByBatcher();
+            CompletionOf(entry)?.ReleaseByBatcher();
             ReleaseOrigin(entry);
         }
 

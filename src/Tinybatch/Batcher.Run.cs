@@ -126,11 +126,11 @@ public sealed partial class Batcher<TJob, TResult>
         long succeeded = 0;
         long failed = 0;
         bool retryBatch = handlerException is not null && forced is null && _retryFailedBatches;
-        JobEntry<TJob, TResult>[] entries = batch.Entries;
+        JobEntry<TJob>[] entries = batch.Entries;
         JobStatus[] statuses = batch.Statuses;
         for (int i = 0; i < batch.Size; i++)
         {
-            ref JobEntry<TJob, TResult> entry = ref entries[i];
+            ref JobEntry<TJob> entry = ref entries[i];
             JobStatus status = forced is null ? statuses[i] : JobStatus.Failed;
             if (status == JobStatus.Succeeded)
             {
@@ -149,6 +149,14 @@ public sealed partial class Batcher<TJob, TResult>
             batch.HasExceptions = true;
             Exception? exception = forced ?? batch.Exceptions[i];
             DeadLetterReason reason = forced is null ? DeadLetterReason.Failed : forcedReason;
+            if (status == JobStatus.Pending && _unsetJobsSucceed && handlerException is null)
+            {
+                succeeded++;
+                statuses[i] = JobStatus.Succeeded;
+                ReleaseOrigin(entry);
+                continue;
+            }
+
             if (status == JobStatus.Pending)
             {
                 status = retryBatch ? JobStatus.Retry : JobStatus.Failed;
@@ -183,9 +191,9 @@ public sealed partial class Batcher<TJob, TResult>
             batch.Exceptions[i] = exception;
             ReleaseOrigin(entry);
             failed++;
-            entry.Completion?.TrySetException(exception!);
+            CompletionOf(entry)?.TrySetException(exception!);
             DeadLetter(entry.Job, reason, exception!, entry.Attempts);
-            entry.Completion?.ReleaseByBatcher();
+            CompletionOf(entry)?.ReleaseByBatcher();
         }
 
         Interlocked.Add(ref _succeeded, succeeded);
@@ -238,7 +246,7 @@ public sealed partial class Batcher<TJob, TResult>
         }
     }
 
-    private void ScheduleRetry(JobEntry<TJob, TResult> entry, Exception? reason, long batchId)
+    private void ScheduleRetry(JobEntry<TJob> entry, Exception? reason, long batchId)
     {
         Interlocked.Increment(ref _retried);
         if (entry.Origin == 0)
@@ -280,9 +288,9 @@ public sealed partial class Batcher<TJob, TResult>
         retry.Arm(_time, delay);
     }
 
-    private void Requeue(JobEntry<TJob, TResult> entry)
+    private void Requeue(JobEntry<TJob> entry)
     {
-        entry.Completion?.Requeue();
+        CompletionOf(entry)?.Requeue();
         entry.Timestamp = Now();
         Interlocked.Increment(ref _pendingSlot.Value);
         if (_weigher is not null)
@@ -330,7 +338,7 @@ public sealed partial class Batcher<TJob, TResult>
     }
 
     /// <summary>A job that went through a retry has its final outcome: flushes no longer wait for it.</summary>
-    private void ReleaseOrigin(in JobEntry<TJob, TResult> entry)
+    private void ReleaseOrigin(in JobEntry<TJob> entry)
     {
         if (entry.Origin == 0)
         {
@@ -440,7 +448,7 @@ public sealed partial class Batcher<TJob, TResult>
 
         try
         {
-            _onDeadLetter(new DeadLetter<TJob>(job, reason, exception, attempts));
+            _onDeadLetter(new DeadLetter<TJob>(job, reason, exception, attempts, StageOf(reason, attempts)));
         }
         catch (Exception)
         {
@@ -448,19 +456,28 @@ public sealed partial class Batcher<TJob, TResult>
         }
     }
 
+    private static JobStage StageOf(DeadLetterReason reason, int attempts) => reason switch
+    {
+        DeadLetterReason.Rejected => JobStage.NotAccepted,
+        DeadLetterReason.Dropped => attempts == 0 ? JobStage.NotAccepted : JobStage.Queued,
+        DeadLetterReason.TimedOut => JobStage.InHandler,
+        DeadLetterReason.Stopped => JobStage.Queued,
+        _ => JobStage.Completed,
+    };
+
     /// <summary>Fails a queued job that will never be dispatched; false if its caller had cancelled it already.</summary>
-    private bool FailQueued(JobEntry<TJob, TResult> entry, Exception exception, DeadLetterReason reason)
+    private bool FailQueued(JobEntry<TJob> entry, Exception exception, DeadLetterReason reason)
     {
         ReleaseOrigin(entry);
-        if (entry.Completion is { } completion && !completion.TryClaim())
+        if (CompletionOf(entry) is { } completion && !completion.TryClaim())
         {
             completion.ReleaseByBatcher();
             return false;
         }
 
         Interlocked.Increment(ref _failed);
-        entry.Completion?.TrySetException(exception);
-        entry.Completion?.ReleaseByBatcher();
+        CompletionOf(entry)?.TrySetException(exception);
+        CompletionOf(entry)?.ReleaseByBatcher();
         DeadLetter(entry.Job, reason, exception, entry.Attempts);
         return true;
     }
@@ -485,11 +502,11 @@ public sealed partial class Batcher<TJob, TResult>
     private readonly record struct OutboxLetter(TJob Job, DeadLetterReason Reason, Exception? Exception, int Attempts);
 
     /// <summary>A job waiting out its retry delay.</summary>
-    private sealed class DelayedRetry(Batcher<TJob, TResult> owner, JobEntry<TJob, TResult> entry)
+    private sealed class DelayedRetry(Batcher<TJob, TResult> owner, JobEntry<TJob> entry)
     {
         private ITimer? _timer;
 
-        public JobEntry<TJob, TResult> Entry { get; } = entry;
+        public JobEntry<TJob> Entry { get; } = entry;
 
         public void Arm(TimeProvider time, TimeSpan delay) =>
             _timer = time.CreateTimer(static s => ((DelayedRetry)s!).Fire(), this, delay, Timeout.InfiniteTimeSpan);

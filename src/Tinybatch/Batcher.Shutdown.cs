@@ -21,7 +21,7 @@ public sealed partial class Batcher<TJob, TResult>
 
         var waiter = new FlushWaiter();
         Interlocked.Increment(ref _flushRequests);
-        _queue.Enqueue(new JobEntry<TJob, TResult> { State = waiter });
+        _queue.Enqueue(new JobEntry<TJob> { State = waiter });
         Poke();
         if (Volatile.Read(ref _state) == StateStopped)
         {
@@ -56,6 +56,18 @@ public sealed partial class Batcher<TJob, TResult>
     /// <summary>Stops the batcher and drains it, as <see cref="StopAsync"/> without a deadline does.</summary>
     /// <returns>A task that completes when every accepted job has an outcome.</returns>
     public ValueTask DisposeAsync() => new(StopAsync());
+
+    /// <summary>
+    /// Stops the batcher without waiting: intake closes, and every job still pending or in flight fails at once with
+    /// <see cref="BatcherStoppedException"/>, as when a <see cref="StopAsync"/> deadline expires. It never blocks on a
+    /// handler; a handler still running keeps running, but its jobs already have their outcomes. Prefer
+    /// <see cref="DisposeAsync"/>, which drains.
+    /// </summary>
+    public void Dispose()
+    {
+        BeginStop();
+        RequestAbandon();
+    }
 
     private async Task StopWithDeadlineAsync(CancellationToken deadline)
     {
@@ -110,7 +122,7 @@ public sealed partial class Batcher<TJob, TResult>
             _carry = default;
         }
 
-        while (TryDequeue(out JobEntry<TJob, TResult> entry))
+        while (TryDequeue(out JobEntry<TJob> entry))
         {
             if (entry.Flush is not null)
             {

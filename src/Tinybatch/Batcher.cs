@@ -16,7 +16,7 @@ namespace Tinybatch;
 /// queues them to the thread pool, where the handler runs. See docs/ARCHITECTURE.md.
 /// </remarks>
 [DebuggerDisplay("{Name}: {State}, pending = {PendingCount}, in flight = {InFlightBatches}")]
-public sealed partial class Batcher<TJob, TResult> : IAsyncDisposable, IBatcherTelemetrySource
+public sealed partial class Batcher<TJob, TResult> : IBatcher<TJob, TResult>, IAsyncDisposable, IDisposable, IBatcherTelemetrySource
 {
     private const int StateCreated = 0;
     private const int StateRunning = 1;
@@ -47,9 +47,11 @@ public sealed partial class Batcher<TJob, TResult> : IAsyncDisposable, IBatcherT
     private readonly bool _stampEveryJob;
     private readonly ulong _batchSizeMultiplier;
     private readonly bool _systemClock;
+    private readonly bool _unsetJobsSucceed;
+    private readonly long _maxJobWeight;
 
     // Shared between producers, handler threads and the loop.
-    private readonly ConcurrentQueue<JobEntry<TJob, TResult>> _queue = new();
+    private readonly ConcurrentQueue<JobEntry<TJob>> _queue = new();
     private readonly ConcurrentQueue<Batch<TJob, TResult>> _finished = new();
     private readonly ConcurrentQueue<FlushWaiter> _orphanFlushes = new();
     private readonly JobCompletion<TJob, TResult>.CompletionPool _completionPool;
@@ -153,6 +155,8 @@ public sealed partial class Batcher<TJob, TResult> : IAsyncDisposable, IBatcherT
         _handlerTimeout = options.HandlerTimeout;
         _time = options.TimeProvider;
         _weigher = options.Weigher;
+        _unsetJobsSucceed = options.UnsetJobsSucceed;
+        _maxJobWeight = Math.Min(options.MaxJobWeight ?? long.MaxValue, Math.Min(options.MaxBatchWeight, options.MaxBufferedWeight));
         _onBatchCompleted = options.OnBatchCompleted;
         _onDeadLetter = options.OnDeadLetter;
         _retry = options.Retry?.Freeze();
@@ -237,6 +241,8 @@ public sealed partial class Batcher<TJob, TResult> : IAsyncDisposable, IBatcherT
             _ = Task.Run(RunLoopAsync);
         }
     }
+
+    private static JobCompletion<TJob, TResult>? CompletionOf(in JobEntry<TJob> entry) => entry.State as JobCompletion<TJob, TResult>;
 
     private static void ThrowIfInvalid(BatcherOptions options)
     {

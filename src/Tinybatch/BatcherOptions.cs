@@ -63,6 +63,29 @@ public class BatcherOptions
     public long MaxBatchWeight { get; set; } = long.MaxValue;
 
     /// <summary>
+    /// Gets or sets the most total weight the buffer holds (for example, bytes), the weight of each job coming from the
+    /// weigher: a budget beside the count <see cref="Capacity"/>. Every accepted job counts until its final outcome,
+    /// as for <see cref="Capacity"/>; both hold at once, and an add that would exceed either meets the
+    /// <see cref="OverflowPolicy"/>.
+    /// </summary>
+    /// <value>At least 1. The default is <see cref="long.MaxValue"/> (no weight budget).</value>
+    public long MaxBufferedWeight { get; set; } = long.MaxValue;
+
+    /// <summary>
+    /// Gets or sets the most one job may weigh. A heavier job is refused with <see cref="JobTooHeavyException"/>, which
+    /// names its weight and this cap. A job heavier than <see cref="MaxBatchWeight"/> or
+    /// <see cref="MaxBufferedWeight"/> is refused the same way whatever this value, since nothing could hold it.
+    /// </summary>
+    /// <value>At least 1, or <see langword="null"/> (the default) for no cap beyond the batch and buffer weights.</value>
+    public long? MaxJobWeight { get; set; }
+
+    /// <summary>
+    /// Gets or sets the backoff that pauses dispatch while the sink itself is down (see <see cref="Tinybatch.OutageBackoff"/>).
+    /// </summary>
+    /// <value>The default is <see langword="null"/>: no pause; each job retries on its own policy.</value>
+    public OutageBackoff? OutageBackoff { get; set; }
+
+    /// <summary>
     /// Gets or sets how long one handler call may run. When it expires, the jobs of that batch fail with
     /// <see cref="TimeoutException"/>, the handler's token is cancelled, and the slot is given back.
     /// </summary>
@@ -95,6 +118,9 @@ public class BatcherOptions
         target.OverflowPolicy = OverflowPolicy;
         target.MaxConcurrentBatches = MaxConcurrentBatches;
         target.MaxBatchWeight = MaxBatchWeight;
+        target.MaxBufferedWeight = MaxBufferedWeight;
+        target.MaxJobWeight = MaxJobWeight;
+        target.OutageBackoff = OutageBackoff;
         target.HandlerTimeout = HandlerTimeout;
         target.Name = Name;
         target.TimeProvider = TimeProvider;
@@ -129,6 +155,16 @@ public class BatcherOptions
         if (MaxBatchWeight < 1)
         {
             errors.Add($"{nameof(MaxBatchWeight)} must be at least 1, but was {MaxBatchWeight}.");
+        }
+
+        if (MaxBufferedWeight < 1)
+        {
+            errors.Add($"{nameof(MaxBufferedWeight)} must be at least 1, but was {MaxBufferedWeight}.");
+        }
+
+        if (MaxJobWeight is < 1)
+        {
+            errors.Add($"{nameof(MaxJobWeight)} must be at least 1 or null, but was {MaxJobWeight}.");
         }
 
         if (HandlerTimeout <= TimeSpan.Zero && HandlerTimeout != Timeout.InfiniteTimeSpan)

@@ -37,6 +37,12 @@ public sealed class BatcherOptions<TJob, TResult> : BatcherOptions
     /// <value>The default is <see langword="null"/>: a job marked for retry is retried up to 3 attempts in all, with no delay.</value>
     public RetryPolicy? Retry { get; set; }
 
+    /// <summary>
+    /// Whether a job left without an outcome when its handler returns succeeds (the result-less
+    /// <see cref="Batcher{TJob}"/>) rather than fails.
+    /// </summary>
+    internal bool UnsetJobsSucceed { get; set; }
+
     /// <inheritdoc/>
     public override IReadOnlyList<string> Validate()
     {

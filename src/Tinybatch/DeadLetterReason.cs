@@ -12,7 +12,7 @@ public enum DeadLetterReason
     /// <summary>The buffer was full and the policy is <see cref="OverflowPolicy.Reject"/>.</summary>
     Rejected = 2,
 
-    /// <summary>The job was dropped by <see cref="OverflowPolicy.DropOldest"/> or <see cref="OverflowPolicy.DropNewest"/>.</summary>
+    /// <summary>The job was dropped by <see cref="OverflowPolicy.DropOldest"/> or <see cref="OverflowPolicy.DropWrite"/>.</summary>
     Dropped = 3,
 
     /// <summary>The stop deadline expired before the job had an outcome.</summary>

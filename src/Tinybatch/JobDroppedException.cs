@@ -2,7 +2,7 @@ namespace Tinybatch;
 
 /// <summary>
 /// The exception of a job dropped by the <see cref="OverflowPolicy.DropOldest"/> or
-/// <see cref="OverflowPolicy.DropNewest"/> policy.
+/// <see cref="OverflowPolicy.DropWrite"/> policy.
 /// </summary>
 public class JobDroppedException : Exception
 {

@@ -20,6 +20,9 @@ public enum OverflowPolicy
     /// </summary>
     DropOldest = 2,
 
-    /// <summary>The new job is dropped: adds return normally, its awaiter gets <see cref="JobDroppedException"/>.</summary>
-    DropNewest = 3,
+    /// <summary>
+    /// The job being added is dropped, as <see cref="System.Threading.Channels.BoundedChannelFullMode.DropWrite"/> does:
+    /// <c>AddAsync</c> returns normally, <c>AddAndWaitAsync</c>'s awaiter gets <see cref="JobDroppedException"/>.
+    /// </summary>
+    DropWrite = 3,
 }

@@ -44,6 +44,29 @@ public class RetryPolicy
     /// <returns><see langword="true"/> (the default) to retry.</returns>
     public virtual bool ShouldRetry(int nextAttempt, Exception? reason) => true;
 
+    /// <summary>
+    /// Returns, asynchronously, the delay before the given attempt of a job re-enters the queue. The batcher awaits it
+    /// (it never blocks on it) and then owns the waiting, on its <see cref="TimeProvider"/>. The default calls
+    /// <see cref="GetDelay"/>.
+    /// </summary>
+    /// <param name="nextAttempt">The attempt about to be made: 2 for the first retry.</param>
+    /// <param name="reason">Why the previous attempt did not succeed, if known.</param>
+    /// <param name="cancellationToken">Cancelled when the batcher's stop deadline expires.</param>
+    /// <returns>The delay; zero or negative re-queues the job at once.</returns>
+    public virtual ValueTask<TimeSpan> GetDelayAsync(int nextAttempt, Exception? reason, CancellationToken cancellationToken) =>
+        new(GetDelay(nextAttempt, reason));
+
+    /// <summary>
+    /// Decides, asynchronously, whether a job that was not successful may be retried for this reason. The default calls
+    /// <see cref="ShouldRetry"/>.
+    /// </summary>
+    /// <param name="nextAttempt">The attempt that would be made: 2 for the first retry.</param>
+    /// <param name="reason">Why the previous attempt did not succeed, if known.</param>
+    /// <param name="cancellationToken">Cancelled when the batcher's stop deadline expires.</param>
+    /// <returns><see langword="true"/> to retry.</returns>
+    public virtual ValueTask<bool> ShouldRetryAsync(int nextAttempt, Exception? reason, CancellationToken cancellationToken) =>
+        new(ShouldRetry(nextAttempt, reason));
+
     internal void Validate(List<string> errors)
     {
         if (MaxAttempts < 1)

@@ -148,7 +148,6 @@ public sealed class BatchingTests
     [InlineData(nameof(DataLoaderOptions.MaxBatchDelay))]
     [InlineData(nameof(DataLoaderOptions.MaxConcurrentFetches))]
     [InlineData(nameof(DataLoaderOptions.CacheSizeLimit))]
-    [InlineData(nameof(DataLoaderOptions.MissingKeyBehavior))]
     [InlineData(nameof(DataLoaderOptions.Name))]
     public void Constructor_InvalidOption_ThrowsNamingTheOption(string option)
     {
@@ -159,7 +158,6 @@ public sealed class BatchingTests
             case nameof(DataLoaderOptions.MaxBatchDelay): options.MaxBatchDelay = TimeSpan.FromSeconds(-2); break;
             case nameof(DataLoaderOptions.MaxConcurrentFetches): options.MaxConcurrentFetches = 0; break;
             case nameof(DataLoaderOptions.CacheSizeLimit): options.CacheSizeLimit = 0; break;
-            case nameof(DataLoaderOptions.MissingKeyBehavior): options.MissingKeyBehavior = (MissingKeyBehavior)42; break;
             default: options.Name = " "; break;
         }
 
@@ -177,7 +175,6 @@ public sealed class BatchingTests
         Assert.Equal(1, options.MaxConcurrentFetches);
         Assert.True(options.CacheEnabled);
         Assert.Null(options.CacheSizeLimit);
-        Assert.Equal(MissingKeyBehavior.Throw, options.MissingKeyBehavior);
         Assert.Empty(options.Validate());
     }
 

@@ -45,6 +45,72 @@ public sealed class FetchShapeAndErrorTests
     }
 
     [Fact]
+    public async Task LoadAsync_ResultsByPosition_FailsOnlyTheFailedKeyAndCachesTheOthers()
+    {
+        var time = new FakeTimeProvider();
+        var fetch = new TestFetch<int>();
+        await using var loader = new DataLoader<int, string>(
+            (keys, ct) =>
+            {
+                fetch.Record(keys);
+                return ValueTask.FromResult<IReadOnlyList<LoadResult<string>>>(
+                    [.. keys.Select(k => k == 2 ? LoadResult.Failure<string>(new InvalidDataException("bad 2")) : LoadResult.Success("p" + k))]);
+            },
+            LoaderFactory.Options<int>(time));
+
+        Task<string>[] loads = [loader.LoadAsync(3), loader.LoadAsync(2), loader.LoadAsync(1)];
+        await loader.AdvanceAsync(time, Delay);
+
+        Assert.Equal("p3", await loads[0].WaitAsync(Guard));
+        Assert.Equal("bad 2", (await Assert.ThrowsAsync<InvalidDataException>(() => loads[1].WaitAsync(Guard))).Message);
+        Assert.Equal("p1", await loads[2].WaitAsync(Guard));
+        Assert.Equal(2, loader.CachedCount);
+    }
+
+    [Fact]
+    public async Task LoadAsync_ResultsByPositionWrongCount_FailsEveryKeyOfTheBatch()
+    {
+        var time = new FakeTimeProvider();
+        await using var loader = new DataLoader<int, string>(
+            (keys, ct) => ValueTask.FromResult<IReadOnlyList<LoadResult<string>>>([LoadResult.Success("only one"), "and two", "and three"]),
+            LoaderFactory.Options<int>(time));
+
+        Task<string>[] loads = [loader.LoadAsync(1), loader.LoadAsync(2)];
+        await loader.AdvanceAsync(time, Delay);
+
+        foreach (Task<string> load in loads)
+        {
+            var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => load.WaitAsync(Guard));
+            Assert.Contains("returned 3 values for 2 keys", ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task Constructor_AsyncLambdasOfEachShape_PickTheirOwnOverload()
+    {
+        // Overload resolution by the lambda's return type: each shape compiles without a cast and behaves as its own.
+        await using var byKey = new DataLoader<int, string>(async (keys, ct) =>
+        {
+            await Task.Yield();
+            return keys.ToDictionary(k => k, k => "d" + k);
+        });
+        await using var byPosition = new DataLoader<int, string>(async (keys, ct) =>
+        {
+            await Task.Yield();
+            return keys.Select(k => "l" + k).ToList();
+        });
+        await using var resultsByPosition = new DataLoader<int, string>(async (keys, ct) =>
+        {
+            await Task.Yield();
+            return keys.Select(k => LoadResult.Success("r" + k)).ToList();
+        });
+
+        Assert.Equal("d1", await byKey.LoadAsync(1).WaitAsync(Guard));
+        Assert.Equal("l1", await byPosition.LoadAsync(1).WaitAsync(Guard));
+        Assert.Equal("r1", await resultsByPosition.LoadAsync(1).WaitAsync(Guard));
+    }
+
+    [Fact]
     public async Task LoadAsync_KeyMissingFromAnswer_ThrowsKeyNotFoundExceptionNamingTheKey()
     {
         var time = new FakeTimeProvider();
@@ -62,19 +128,46 @@ public sealed class FetchShapeAndErrorTests
     }
 
     [Fact]
-    public async Task LoadAsync_KeyMissingWithReturnDefault_ReturnsDefault()
+    public async Task LoadOrDefaultAsync_KeyMissingFromAnswer_ReturnsDefaultWhileLoadAsyncThrows()
     {
         var time = new FakeTimeProvider();
-        DataLoaderOptions<int> options = LoaderFactory.Options<int>(time);
-        options.MissingKeyBehavior = MissingKeyBehavior.ReturnDefault;
+        var fetch = new TestFetch<int>();
         await using var loader = new DataLoader<int, string>(
-            (keys, ct) => ValueTask.FromResult<IReadOnlyDictionary<int, string>>(new Dictionary<int, string>()),
-            options);
+            (keys, ct) =>
+            {
+                fetch.Record(keys);
+                return ValueTask.FromResult<IReadOnlyDictionary<int, string>>(new Dictionary<int, string> { [2] = "v2" });
+            },
+            LoaderFactory.Options<int>(time));
 
-        Task<string> load = loader.LoadAsync(1);
+        Task<string?> orDefault = loader.LoadOrDefaultAsync(1);
+        Task<string> required = loader.LoadAsync(1);
+        Task<string?> present = loader.LoadOrDefaultAsync(2);
         await loader.AdvanceAsync(time, Delay);
 
-        Assert.Null(await load.WaitAsync(Guard));
+        Assert.Null(await orDefault.WaitAsync(Guard));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => required.WaitAsync(Guard));
+        Assert.Equal("v2", await present.WaitAsync(Guard));
+
+        // The source's "no such key" is an answer: it is cached like a value, and both methods keep their meaning.
+        Assert.Null(await loader.LoadOrDefaultAsync(1).WaitAsync(Guard));
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => loader.LoadAsync(1).WaitAsync(Guard));
+        Assert.Equal([1, 2], Assert.Single(fetch.Batches));
+    }
+
+    [Fact]
+    public async Task LoadOrDefaultAsync_KeyFailedWithKeyNotFoundException_StillThrows()
+    {
+        var time = new FakeTimeProvider();
+        await using var loader = new DataLoader<int, string>(
+            (keys, ct) => ValueTask.FromResult<IReadOnlyDictionary<int, LoadResult<string>>>(
+                keys.ToDictionary(k => k, k => LoadResult.Failure<string>(new KeyNotFoundException("reported by the source")))),
+            LoaderFactory.Options<int>(time));
+
+        Task<string?> load = loader.LoadOrDefaultAsync(1);
+        await loader.AdvanceAsync(time, Delay);
+
+        Assert.Equal("reported by the source", (await Assert.ThrowsAsync<KeyNotFoundException>(() => load.WaitAsync(Guard))).Message);
     }
 
     [Fact]

@@ -23,3 +23,17 @@ internal static class LoaderFactory
         time.Advance(by);
     }
 }
+
+/// <summary>The same helpers for the grouped loader.</summary>
+internal static class GroupedLoaderFactory
+{
+    public static Task IdleAsync<TKey, TValue>(this GroupedDataLoader<TKey, TValue> loader)
+        where TKey : notnull => loader.Batcher.WhenIdleAsync().WaitAsync(TestFetch<TKey>.Guard);
+
+    public static async Task AdvanceAsync<TKey, TValue>(this GroupedDataLoader<TKey, TValue> loader, FakeTimeProvider time, TimeSpan by)
+        where TKey : notnull
+    {
+        await loader.IdleAsync();
+        time.Advance(by);
+    }
+}

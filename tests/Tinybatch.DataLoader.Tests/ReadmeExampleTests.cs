@@ -30,7 +30,32 @@ public sealed class ReadmeExampleTests
         Assert.Equal(2, db.KeysFetched);
     }
 
+    [Fact]
+    public async Task ReadmeGroupedExample_EachUserGetsTheirOwnOrdersAndNoneIsEmpty()
+    {
+        var db = new FakeUserStore();
+
+        // <grouped-dataloader>
+        await using var ordersByUser = new GroupedDataLoader<int, Order>(async (userIds, ct) =>
+        {
+            // One query for every user of the batch: SELECT ... WHERE user_id IN (...)
+            List<Order> rows = await db.GetOrdersAsync(userIds, ct);
+            return rows.ToLookup(o => o.UserId);
+        });
+
+        IReadOnlyList<Order>[] orders = await Task.WhenAll(ordersByUser.LoadAsync(1), ordersByUser.LoadAsync(2), ordersByUser.LoadAsync(3));
+        // orders[2] is empty: user 3 has no orders
+        // </grouped-dataloader>
+
+        Assert.Equal([1, 1], orders[0].Select(o => o.UserId));
+        Assert.Equal([2, 2, 2], orders[1].Select(o => o.UserId));
+        Assert.Empty(orders[2]);
+        Assert.InRange(db.Queries, 1, 2);
+    }
+
     public sealed record User(int Id, string Name);
+
+    public sealed record Order(int Id, int UserId);
 
     private sealed class FakeUserStore
     {
@@ -46,6 +71,13 @@ public sealed class ReadmeExampleTests
             Interlocked.Increment(ref _queries);
             Interlocked.Add(ref _keysFetched, ids.Count);
             return Task.FromResult(ids.Select(id => new User(id, "user " + id)).ToList());
+        }
+
+        /// <summary>User 1 has 2 orders, user 2 has 3, others none.</summary>
+        public Task<List<Order>> GetOrdersAsync(IReadOnlyList<int> userIds, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _queries);
+            return Task.FromResult(userIds.Where(u => u is 1 or 2).SelectMany(u => Enumerable.Range(u * 10, u + 1).Select(id => new Order(id, u))).ToList());
         }
     }
 }

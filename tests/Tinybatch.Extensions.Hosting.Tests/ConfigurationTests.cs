@@ -108,7 +108,7 @@ public sealed class ConfigurationTests
             "MaxBatchSize must be at least 1",
             "MaxConcurrentBatches must be at least 1",
             "'Tinybatch:Orders:MaxBatchDelay' must be a duration",
-            "'Tinybatch:Orders:OverflowPolicy' must be one of Wait, Reject, DropOldest, DropNewest",
+            "'Tinybatch:Orders:OverflowPolicy' must be one of Wait, Reject, DropOldest, DropWrite",
             "Unknown setting 'Tinybatch:Orders:MaxBatchSise'",
             "Retry.MaxAttempts must be at least 1",
         ];

@@ -67,7 +67,7 @@ public sealed class LoggingTests
             {
                 o.MaxBatchSize = 2;
                 o.Capacity = 2;
-                o.OverflowPolicy = OverflowPolicy.DropNewest;
+                o.OverflowPolicy = OverflowPolicy.DropWrite;
                 o.OnDeadLetter = _ =>
                 {
                     // Refusals reach the callbacks on the thread pool, not on the producer: wait for them.
@@ -130,7 +130,7 @@ public sealed class LoggingTests
                     }
                     else
                     {
-                        batch.SetException(i, new FormatException("odd"));
+                        batch.Fail(i, new FormatException("odd"));
                     }
                 }
 

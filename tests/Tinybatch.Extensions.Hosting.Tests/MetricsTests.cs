@@ -97,7 +97,7 @@ public sealed class MetricsTests : IDisposable
                     }
                     else
                     {
-                        batch.SetException(i, new FormatException("odd"));
+                        batch.Fail(i, new FormatException("odd"));
                     }
                 }
 

@@ -60,7 +60,7 @@ public sealed class WebAppTests
             .BindConfiguration("Tinybatch:Orders");  // validated when the host starts
 
         WebApplication app = builder.Build();
-        app.MapPost("/orders", async (Order order, [FromKeyedServices("orders")] Batcher<Order, Receipt> orders, CancellationToken ct) =>
+        app.MapPost("/orders", async (Order order, [FromKeyedServices("orders")] IBatcher<Order, Receipt> orders, CancellationToken ct) =>
             await orders.AddAndWaitAsync(order, ct));
         // </hosting-app>
         return app;

@@ -272,8 +272,8 @@ public sealed class PartitionedBatcherTests
         await batcher.StopAsync().WaitAsync(Guard);
 
         Assert.Equal(10, _batches.Sum(b => b.Jobs.Length));
-        Assert.Throws<BatcherStoppedException>(() => batcher.TryAdd(new Ev("a", 99)));
-        Assert.Throws<BatcherStoppedException>(() => batcher.TryAdd(new Ev("new-key", 100)));
+        Assert.False(batcher.TryAdd(new Ev("a", 99)));
+        Assert.False(batcher.TryAdd(new Ev("new-key", 100)));
         BatcherCounters counters = batcher.Counters;
         Assert.Equal(10, counters.Accepted);
         Assert.Equal(10, counters.Succeeded);
@@ -301,7 +301,7 @@ public sealed class PartitionedBatcherTests
         await lifetime.CancelAsync();
 
         Assert.Equal(5, await pending.AsTask().WaitAsync(Guard));
-        Assert.Throws<BatcherStoppedException>(() => batcher.TryAdd(new Ev("b", 6)));
+        Assert.False(batcher.TryAdd(new Ev("b", 6)));
         await batcher.StopAsync().WaitAsync(Guard);
     }
 
@@ -316,7 +316,7 @@ public sealed class PartitionedBatcherTests
                 {
                     if (batch[i].Id % 5 == 0)
                     {
-                        batch.SetException(i, new InvalidOperationException("bad record"));
+                        batch.Fail(i, new InvalidOperationException("bad record"));
                     }
                     else
                     {

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Time.Testing;
 using Polly;
+using Polly.Registry;
 using Polly.Retry;
 using Tinybatch.Polly;
 
@@ -192,6 +193,167 @@ public sealed class PollyRetryPolicyTests
 
         Assert.Equal(42, await batcher.AddAndWaitAsync(21).AsTask().WaitAsync(Guard));
         Assert.Equal(3, calls);
+    }
+
+    [Fact]
+    public async Task GetDelayAsync_DelayGeneratorCompletesLater_IsAwaitedAndTheSyncFormRefusesToBlock()
+    {
+        var release = new TaskCompletionSource<TimeSpan?>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var policy = new PollyRetryPolicy(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = 2,
+            DelayGenerator = async _ => await release.Task,
+        });
+
+        ValueTask<TimeSpan> pending = policy.GetDelayAsync(2, new TimeoutException(), CancellationToken.None);
+        Assert.False(pending.IsCompleted);
+        var ex = Assert.Throws<InvalidOperationException>(() => policy.GetDelay(2, new TimeoutException()));
+        Assert.Contains(nameof(PollyRetryPolicy.GetDelayAsync), ex.Message, StringComparison.Ordinal);
+
+        release.SetResult(TimeSpan.FromSeconds(7));
+        Assert.Equal(TimeSpan.FromSeconds(7), await pending.AsTask().WaitAsync(Guard));
+    }
+
+    [Fact]
+    public async Task ShouldRetryAsync_AsyncShouldHandle_IsAwaited()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var policy = new PollyRetryPolicy(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = 2,
+            Delay = TimeSpan.Zero,
+            ShouldHandle = async args =>
+            {
+                await gate.Task;
+                return args.Outcome.Exception is TimeoutException;
+            },
+        });
+
+        ValueTask<bool> timeout = policy.ShouldRetryAsync(2, new TimeoutException(), CancellationToken.None);
+        ValueTask<bool> bad = policy.ShouldRetryAsync(2, new ArgumentException("bad"), CancellationToken.None);
+        Assert.False(timeout.IsCompleted);
+        gate.SetResult();
+
+        Assert.True(await timeout.AsTask().WaitAsync(Guard));
+        Assert.False(await bad.AsTask().WaitAsync(Guard));
+    }
+
+    [Fact]
+    public async Task Ctor_Pipeline_TakesTheDelaysAndPredicateOfItsRetryStrategy()
+    {
+        ResiliencePipeline pipeline = new ResiliencePipelineBuilder()
+            .AddTimeout(TimeSpan.FromSeconds(30))
+            .AddRetry(new RetryStrategyOptions
+            {
+                MaxRetryAttempts = 3,
+                BackoffType = DelayBackoffType.Exponential,
+                Delay = TimeSpan.FromMilliseconds(100),
+                ShouldHandle = new PredicateBuilder().Handle<TimeoutException>(),
+            })
+            .Build();
+
+        var policy = new PollyRetryPolicy(pipeline);
+
+        Assert.Equal(4, policy.MaxAttempts);
+        Assert.Equal(
+            new[] { 100, 200, 400 }.Select(ms => TimeSpan.FromMilliseconds(ms)),
+            [await policy.GetDelayAsync(2, new TimeoutException(), default), await policy.GetDelayAsync(3, new TimeoutException(), default), await policy.GetDelayAsync(4, new TimeoutException(), default)]);
+        Assert.False(await policy.ShouldRetryAsync(2, new ArgumentException("bad"), default));
+    }
+
+    [Fact]
+    public void Ctor_PipelineWithoutRetry_ThrowsArgumentExceptionSayingSo()
+    {
+        ResiliencePipeline pipeline = new ResiliencePipelineBuilder().AddTimeout(TimeSpan.FromSeconds(1)).Build();
+
+        var ex = Assert.Throws<ArgumentException>(() => new PollyRetryPolicy(pipeline));
+        Assert.Equal("pipeline", ex.ParamName);
+        Assert.Contains("no retry strategy", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Ctor_RegistryKey_TakesThePipelineRegisteredUnderIt()
+    {
+        var registry = new ResiliencePipelineRegistry<string>();
+        registry.TryAddBuilder("sink", (builder, _) => builder.AddRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = 5,
+            BackoffType = DelayBackoffType.Constant,
+            Delay = TimeSpan.FromMilliseconds(250),
+        }));
+
+        var policy = new PollyRetryPolicy(registry, "sink");
+
+        Assert.Equal(6, policy.MaxAttempts);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), await policy.GetDelayAsync(4, new TimeoutException(), default));
+        Assert.Throws<KeyNotFoundException>(() => new PollyRetryPolicy(registry, "missing"));
+    }
+
+    [Fact]
+    public async Task Batcher_PollyDelayPending_StopDeadlineCutsTheRetryShort()
+    {
+        var time = new FakeTimeProvider();
+        var deadLetters = new ConcurrentQueue<DeadLetter<int>>();
+        var options = new BatcherOptions<int, int> { TimeProvider = time, MaxBatchDelay = TimeSpan.Zero, OnDeadLetter = deadLetters.Enqueue };
+        options.UsePollyRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = 3,
+            DelayGenerator = _ => new ValueTask<TimeSpan?>(TimeSpan.FromHours(1)),
+        });
+        int calls = 0;
+        var batcher = new Batcher<int, int>(
+            (batch, ct) =>
+            {
+                Interlocked.Increment(ref calls);
+                batch.Retry(0, new TimeoutException("throttled"));
+                return default;
+            },
+            options);
+        batcher.Start();
+
+        ValueTask<int> result = batcher.AddAndWaitAsync(1);
+        await WaitUntilAsync(() => Volatile.Read(ref calls) == 1);
+        await batcher.WhenIdleAsync().WaitAsync(Guard);
+        using var deadline = new CancellationTokenSource();
+        await deadline.CancelAsync();
+        await batcher.StopAsync(deadline.Token).WaitAsync(Guard);
+
+        await Assert.ThrowsAsync<BatcherStoppedException>(() => result.AsTask().WaitAsync(Guard));
+        Assert.Equal(1, calls); // the hour-long delay was never waited out
+        await WaitUntilAsync(() => deadLetters.Count == 1);
+    }
+
+    [Fact]
+    public async Task RetryOrFailAsync_InAnAsyncHandler_FailsNonRetryableAndRetriesTheRest()
+    {
+        var deadLetters = new ConcurrentQueue<DeadLetter<int>>();
+        var options = new BatcherOptions<int, int> { MaxBatchDelay = TimeSpan.Zero, OnDeadLetter = deadLetters.Enqueue };
+        PollyRetryPolicy policy = options.UsePollyRetry(new RetryStrategyOptions
+        {
+            MaxRetryAttempts = 1,
+            Delay = TimeSpan.Zero,
+            ShouldHandle = new PredicateBuilder().Handle<TimeoutException>(),
+        });
+        await using var batcher = new Batcher<int, int>(
+            async (batch, ct) =>
+            {
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    Exception reason = batch[i] < 0 ? new ArgumentException("record too large") : new TimeoutException("throttled");
+                    await batch.RetryOrFailAsync(i, reason, policy, ct);
+                }
+            },
+            options);
+        batcher.Start();
+
+        var bad = await Assert.ThrowsAsync<ArgumentException>(() => batcher.AddAndWaitAsync(-1).AsTask().WaitAsync(Guard));
+        var slow = await Assert.ThrowsAsync<TimeoutException>(() => batcher.AddAndWaitAsync(1).AsTask().WaitAsync(Guard));
+
+        Assert.Equal("record too large", bad.Message);
+        Assert.Equal("throttled", slow.Message);
+        Assert.Equal(
+            [(DeadLetterReason.Failed, 1), (DeadLetterReason.RetriesExhausted, 2)],
+            deadLetters.Select(d => (d.Reason, d.Attempts)).ToArray());
     }
 
     private static async Task WaitUntilAsync(Func<bool> condition)

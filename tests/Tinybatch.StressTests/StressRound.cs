@@ -124,7 +124,7 @@ public sealed class StressRound(int seed, TimeSpan loadTime)
         {
             if (roll < faultPercent && random.Next(4) == 0)
             {
-                batch.SetException(i, new InvalidOperationException($"injected job failure {batch[i]}"));
+                batch.Fail(i, new InvalidOperationException($"injected job failure {batch[i]}"));
             }
             else
             {

@@ -86,7 +86,7 @@ public class HandlerTimeoutTests
             Handlers.PerJob<int, int>(async (batch, ct) =>
             {
                 batch.SetResult(0, 10);
-                batch.SetException(1, new FormatException("set before the hang"));
+                batch.Fail(1, new FormatException("set before the hang"));
                 await gate.PassAsync();
             }),
             TimeoutOptions(time, maxBatchSize: 2, Timeout.InfiniteTimeSpan, deadLetters));

@@ -27,6 +27,22 @@ public class LifecycleTests
         }
     }
 
+    /// <summary>After a stop, TryAdd returns false (as ChannelWriter.TryWrite does); the waiting adds throw.</summary>
+    private static async Task AssertRefusedAsync(Batcher<int, int> batcher, string kind, int job)
+    {
+        long rejected = batcher.Counters.Rejected;
+        if (kind == "TryAdd")
+        {
+            Assert.False(batcher.TryAdd(job));
+        }
+        else
+        {
+            await Assert.ThrowsAsync<BatcherStoppedException>(() => AddAsync(batcher, kind, job));
+        }
+
+        Assert.Equal(rejected + 1, batcher.Counters.Rejected);
+    }
+
     [Fact]
     public async Task Start_CalledTwice_IsIdempotent()
     {
@@ -80,7 +96,7 @@ public class LifecycleTests
 
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            await Assert.ThrowsAsync<BatcherStoppedException>(() => AddAsync(batcher, kind, attempt));
+            await AssertRefusedAsync(batcher, kind, attempt);
         }
 
         Assert.Equal(0, batcher.Counters.Accepted);
@@ -110,7 +126,7 @@ public class LifecycleTests
 
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            await Assert.ThrowsAsync<BatcherStoppedException>(() => AddAsync(batcher, kind, attempt));
+            await AssertRefusedAsync(batcher, kind, attempt);
         }
 
         Assert.Equal(BatcherState.Stopping, batcher.State);
@@ -127,7 +143,7 @@ public class LifecycleTests
 
         for (int attempt = 0; attempt < 3; attempt++)
         {
-            await Assert.ThrowsAsync<BatcherStoppedException>(() => AddAsync(batcher, kind, attempt));
+            await AssertRefusedAsync(batcher, kind, attempt);
         }
 
         batcher.Start();

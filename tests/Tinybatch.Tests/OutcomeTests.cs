@@ -17,7 +17,7 @@ public class OutcomeTests
             (batch, ct) =>
             {
                 batch.SetResult(0, 100);
-                batch.SetException(1, bad);
+                batch.Fail(1, bad);
                 batch.SetResult(2, 300);
                 return default;
             },
@@ -82,9 +82,9 @@ public class OutcomeTests
         await using var batcher = new Batcher<int, int>(
             (batch, ct) =>
             {
-                batch.SetException(0, new InvalidOperationException("first"));
+                batch.Fail(0, new InvalidOperationException("first"));
                 errors.Add(Record.Exception(() => batch.SetResult(0, 1)));
-                errors.Add(Record.Exception(() => batch.SetException(0, new InvalidOperationException("second"))));
+                errors.Add(Record.Exception(() => batch.Fail(0, new InvalidOperationException("second"))));
                 errors.Add(Record.Exception(() => batch.Retry(0)));
                 return default;
             },
@@ -139,7 +139,7 @@ public class OutcomeTests
         await using var batcher = new Batcher<int, int>(
             (batch, ct) =>
             {
-                batch.SetException(0, bad);
+                batch.Fail(0, bad);
                 batch.SetResults([7, 8]);
                 return default;
             },
@@ -169,7 +169,7 @@ public class OutcomeTests
                     Check(() => batch.GetAttempt(index), "GetAttempt");
                     Check(() => batch.GetOutcome(index), "GetOutcome");
                     Check(() => batch.SetResult(index, 0), "SetResult");
-                    Check(() => batch.SetException(index, new InvalidOperationException()), "SetException");
+                    Check(() => batch.Fail(index, new InvalidOperationException()), "Fail");
                     Check(() => batch.Retry(index), "Retry");
                 }
 
@@ -200,7 +200,7 @@ public class OutcomeTests
         await using var batcher = new Batcher<int, int>(
             (batch, ct) =>
             {
-                error = Record.Exception(() => batch.SetException(0, null!));
+                error = Record.Exception(() => batch.Fail(0, null!));
                 batch.SetResult(0, 7);
                 return default;
             },
@@ -222,7 +222,7 @@ public class OutcomeTests
             (batch, ct) =>
             {
                 batch.SetResult(0, new object());
-                batch.SetException(1, new InvalidOperationException("failed on purpose"));
+                batch.Fail(1, new InvalidOperationException("failed on purpose"));
                 batch.Retry(2, new InvalidOperationException("retry exhausted on purpose"));
                 return default;
             },

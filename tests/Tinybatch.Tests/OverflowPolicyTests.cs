@@ -72,9 +72,9 @@ public class OverflowPolicyTests
     }
 
     [Fact]
-    public async Task DropNewest_BufferFull_NewJobDroppedCountedAndDeadLettered()
+    public async Task DropWrite_BufferFull_NewJobDroppedCountedAndDeadLettered()
     {
-        var (batcher, recorder, deadLetters) = Full(OverflowPolicy.DropNewest);
+        var (batcher, recorder, deadLetters) = Full(OverflowPolicy.DropWrite);
         batcher.TryAdd(1);
         batcher.TryAdd(2);
 
@@ -219,9 +219,9 @@ public class OverflowPolicyTests
     }
 
     [Fact]
-    public async Task DropNewest_AwaitedJobDropped_ExceptionSaysWhy()
+    public async Task DropWrite_AwaitedJobDropped_ExceptionSaysWhy()
     {
-        var (batcher, _, _) = Full(OverflowPolicy.DropNewest);
+        var (batcher, _, _) = Full(OverflowPolicy.DropWrite);
         batcher.TryAdd(1);
         batcher.TryAdd(2);
 

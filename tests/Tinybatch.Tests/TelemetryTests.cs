@@ -121,7 +121,7 @@ public class TelemetryTests
             {
                 await gate.PassAsync();
                 batch.SetResult(0, batch[0]);
-                batch.SetException(1, new InvalidOperationException("failed on purpose"));
+                batch.Fail(1, new InvalidOperationException("failed on purpose"));
             },
             new BatcherOptions<int, int> { Name = name, MaxBatchSize = 2, MaxBatchDelay = Timeout.InfiniteTimeSpan, TimeProvider = time });
         batcher.Start();

@@ -146,11 +146,12 @@ public class WeightTests
         var batcher = new Batcher<int, int>((jobs, ct) => jobs, Weighted());
         await batcher.StopAsync().Guarded();
 
-        var error = Record.Exception(() => batcher.TryAdd(11));
+        var error = await Record.ExceptionAsync(() => batcher.AddAsync(11).AsTask());
 
         Assert.True(
             error is BatcherStoppedException,
-            $"Contract point 3: every add after stop throws BatcherStoppedException; a too-heavy job got {error?.GetType().Name}.");
+            $"Contract point 3: every waiting add after stop throws BatcherStoppedException; a too-heavy job got {error?.GetType().Name}.");
+        Assert.False(batcher.TryAdd(11));
     }
 
     /// <summary>

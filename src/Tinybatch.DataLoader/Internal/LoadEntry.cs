@@ -1,22 +1,43 @@
+using System.Diagnostics.CodeAnalysis;
+
 namespace Tinybatch.Loading.Internal;
 
 /// <summary>
 /// One key being loaded: the job the batcher carries, and the outcome every caller of that key shares. Its mutable
-/// fields are guarded by the loader's lock.
+/// fields are guarded by the loader's lock, except <see cref="Missing"/>, written by the fetch before the job's outcome.
 /// </summary>
-internal sealed class LoadEntry<TKey, TValue>(TKey key)
+/// <typeparam name="TKey">The key type.</typeparam>
+/// <typeparam name="TStored">What a key loads to: the value, or the list of values of a grouped loader.</typeparam>
+[SuppressMessage("Design", "CA1001", Justification = "The token source has no timer: there is nothing to release, and callers may still register on its token.")]
+internal sealed class LoadEntry<TKey, TStored>
 {
-    private readonly TaskCompletionSource<TValue> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<TStored> _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly CancellationTokenSource? _cancellation;
 
-    public TKey Key { get; } = key;
+    /// <summary>Creates the entry of a key to fetch.</summary>
+    public LoadEntry(TKey key)
+    {
+        Key = key;
+        _cancellation = new CancellationTokenSource();
+    }
+
+    private LoadEntry(TKey key, TStored value)
+    {
+        Key = key;
+        _completion.SetResult(value);
+    }
+
+    public TKey Key { get; }
 
     /// <summary>
-    /// The token of the key's job in the batcher, cancelled when its last caller leaves before dispatch: the batcher
-    /// then removes the job from its batch. It is never disposed: without a timer it holds no resources.
+    /// Cancelled when the key's last caller leaves before dispatch: the batcher then removes the job from its batch. It
+    /// is never disposed: without a timer it holds no resources. None for a primed entry, which is never fetched.
     /// </summary>
-    public CancellationTokenSource Cancellation { get; } = new();
+    public CancellationToken Token => _cancellation?.Token ?? CancellationToken.None;
 
-    public Task<TValue> Task => _completion.Task;
+    public bool IsCancellationRequested => _cancellation?.IsCancellationRequested ?? false;
+
+    public Task<TStored> Task => _completion.Task;
 
     /// <summary>Callers still waiting (or unable to cancel) for this key.</summary>
     public int Waiters { get; set; }
@@ -30,9 +51,29 @@ internal sealed class LoadEntry<TKey, TValue>(TKey key)
     /// <summary>Set by Clear while the fetch runs: its value must not be cached, as it may predate the Clear.</summary>
     public bool Detached { get; set; }
 
-    public void SetResult(TValue value) => _completion.TrySetResult(value);
+    /// <summary>Set by the fetch when its answer has no entry for the key: the task then fails with a KeyNotFoundException.</summary>
+    public bool Missing { get; set; }
 
-    public void SetException(Exception exception) => _completion.TrySetException(exception);
+    /// <summary>Creates an entry that already holds its value (<c>Prime</c>).</summary>
+    public static LoadEntry<TKey, TStored> Completed(TKey key, TStored value) => new(key, value);
+
+    public void Cancel() => _cancellation?.Cancel();
+
+    public void SetResult(TStored value) => _completion.TrySetResult(value);
+
+    /// <summary>
+    /// Fails the key. The shared task is marked observed at once: the callers that await it still get the exception,
+    /// and a key whose callers all left does not raise <see cref="TaskScheduler.UnobservedTaskException"/>.
+    /// </summary>
+    public void SetException(IEnumerable<Exception> exceptions)
+    {
+        if (_completion.TrySetException(exceptions))
+        {
+            _ = _completion.Task.Exception;
+        }
+    }
+
+    public void SetException(Exception exception) => SetException([exception]);
 
     public void SetCanceled(CancellationToken token) => _completion.TrySetCanceled(token);
 }

@@ -1,26 +1,26 @@
 namespace Tinybatch.Loading.Internal;
 
 /// <summary>
-/// The loaded values, as completed tasks so that a hit allocates nothing, evicting the least recently used one beyond
-/// its limit. Not thread-safe: the loader's lock guards it.
+/// The loaded keys, evicting the least recently used one beyond its limit. Not thread-safe: the loader's lock guards
+/// it. The key's hashing and the comparer may throw in any method; each method then leaves the cache as it was.
 /// </summary>
-internal sealed class ValueCache<TKey, TValue>(int limit, IEqualityComparer<TKey>? comparer)
+internal sealed class ValueCache<TKey, TItem>(int limit, IEqualityComparer<TKey>? comparer)
     where TKey : notnull
 {
-    private readonly Dictionary<TKey, LinkedListNode<KeyValuePair<TKey, Task<TValue>>>> _map = new(comparer);
+    private readonly Dictionary<TKey, LinkedListNode<KeyValuePair<TKey, TItem>>> _map = new(comparer);
 
     /// <summary>Most recently used first; only maintained when there is a limit.</summary>
-    private readonly LinkedList<KeyValuePair<TKey, Task<TValue>>> _order = new();
+    private readonly LinkedList<KeyValuePair<TKey, TItem>> _order = new();
 
     private bool Bounded => limit != int.MaxValue;
 
     public int Count => _map.Count;
 
-    public bool TryGet(TKey key, out Task<TValue>? value)
+    public bool TryGet(TKey key, out TItem? item)
     {
-        if (!_map.TryGetValue(key, out LinkedListNode<KeyValuePair<TKey, Task<TValue>>>? node))
+        if (!_map.TryGetValue(key, out LinkedListNode<KeyValuePair<TKey, TItem>>? node))
         {
-            value = null;
+            item = default;
             return false;
         }
 
@@ -30,30 +30,40 @@ internal sealed class ValueCache<TKey, TValue>(int limit, IEqualityComparer<TKey
             _order.AddFirst(node);
         }
 
-        value = node.Value.Value;
+        item = node.Value.Value;
         return true;
     }
 
     public bool ContainsKey(TKey key) => _map.ContainsKey(key);
 
-    /// <summary>Adds a value unless the key has one; evicts the least recently used value beyond the limit.</summary>
-    public bool TryAdd(TKey key, Task<TValue> value)
+    /// <summary>Adds an item unless the key has one; evicts the least recently used item beyond the limit.</summary>
+    public bool TryAdd(TKey key, TItem item)
     {
-        if (_map.ContainsKey(key))
+        var node = new LinkedListNode<KeyValuePair<TKey, TItem>>(new(key, item));
+        if (!_map.TryAdd(key, node))
         {
             return false;
         }
 
-        var node = new LinkedListNode<KeyValuePair<TKey, Task<TValue>>>(new(key, value));
-        _map.Add(key, node);
         if (Bounded)
         {
             _order.AddFirst(node);
             if (_map.Count > limit)
             {
-                LinkedListNode<KeyValuePair<TKey, Task<TValue>>> last = _order.Last!;
+                LinkedListNode<KeyValuePair<TKey, TItem>> last = _order.Last!;
+                try
+                {
+                    _map.Remove(last.Value.Key);
+                }
+                catch
+                {
+                    // The evicted key's hashing threw: undo the add, so that the cache stays within its limit.
+                    _order.Remove(node);
+                    _map.Remove(key);
+                    throw;
+                }
+
                 _order.RemoveLast();
-                _map.Remove(last.Value.Key);
             }
         }
 
@@ -62,7 +72,7 @@ internal sealed class ValueCache<TKey, TValue>(int limit, IEqualityComparer<TKey
 
     public bool Remove(TKey key)
     {
-        if (!_map.Remove(key, out LinkedListNode<KeyValuePair<TKey, Task<TValue>>>? node))
+        if (!_map.Remove(key, out LinkedListNode<KeyValuePair<TKey, TItem>>? node))
         {
             return false;
         }

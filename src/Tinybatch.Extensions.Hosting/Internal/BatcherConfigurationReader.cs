@@ -4,16 +4,28 @@ using Microsoft.Extensions.Configuration;
 namespace Tinybatch.Extensions.Hosting.Internal;
 
 /// <summary>
-/// Binds the scalar settings of <see cref="BatcherOptions{TJob, TResult}"/> from a configuration section. Written by
-/// hand rather than with the reflection binder: it is trimming- and AOT-safe, rejects unknown keys (a typo must not be
-/// ignored silently), and names every value that does not parse.
+/// Binds the scalar settings of <see cref="BatcherOptions{TJob, TResult}"/> and <see cref="BatcherOptions{TJob}"/> from a
+/// configuration section. Written by hand rather than with the reflection binder: it is trimming- and AOT-safe, needs
+/// only the configuration abstractions, rejects unknown keys (a typo must not be ignored silently), and names every
+/// value that does not parse.
 /// </summary>
 internal static class BatcherConfigurationReader
 {
     private const string Infinite = "Infinite";
 
     /// <summary>Applies every valid value of <paramref name="section"/>; invalid ones are left unchanged and added to <paramref name="errors"/>.</summary>
-    public static void Bind<TJob, TResult>(IConfigurationSection section, BatcherOptions<TJob, TResult> target, List<string>? errors)
+    public static void Bind<TJob, TResult>(IConfigurationSection section, BatcherOptions<TJob, TResult> target, List<string>? errors) =>
+        Bind(section, target, () => target.Retry ??= new RetryPolicy(), errors);
+
+    /// <inheritdoc cref="Bind{TJob, TResult}(IConfigurationSection, BatcherOptions{TJob, TResult}, List{string}?)"/>
+    public static void Bind<TJob>(IConfigurationSection section, BatcherOptions<TJob> target, List<string>? errors) =>
+        Bind(section, target, () => target.Retry ??= new RetryPolicy(), errors);
+
+    /// <param name="section">The section.</param>
+    /// <param name="target">The options the values go to.</param>
+    /// <param name="retry">Returns the options' retry policy, creating it the first time a retry setting is read.</param>
+    /// <param name="errors">Where values that do not parse and unknown keys are reported; null ignores them.</param>
+    private static void Bind(IConfigurationSection section, BatcherOptions target, Func<RetryPolicy> retry, List<string>? errors)
     {
         foreach (IConfigurationSection child in section.GetChildren())
         {
@@ -27,6 +39,8 @@ internal static class BatcherConfigurationReader
                 case "OVERFLOWPOLICY": ReadEnum<OverflowPolicy>(child, errors, v => target.OverflowPolicy = v); break;
                 case "MAXCONCURRENTBATCHES": ReadInt(child, errors, v => target.MaxConcurrentBatches = v); break;
                 case "MAXBATCHWEIGHT": ReadLong(child, errors, v => target.MaxBatchWeight = v); break;
+                case "MAXBUFFEREDWEIGHT": ReadLong(child, errors, v => target.MaxBufferedWeight = v); break;
+                case "MAXJOBWEIGHT": ReadLong(child, errors, v => target.MaxJobWeight = v); break;
                 case "HANDLERTIMEOUT": ReadTimeSpan(child, errors, v => target.HandlerTimeout = v); break;
                 case "NAME":
                     if (value is not null)
@@ -35,25 +49,24 @@ internal static class BatcherConfigurationReader
                     }
 
                     break;
-                case "RETRY": BindRetry(child, target, errors); break;
+                case "RETRY": BindRetry(child, retry, errors); break;
                 default: errors?.Add($"Unknown setting '{child.Path}'."); break;
             }
         }
     }
 
-    private static void BindRetry<TJob, TResult>(IConfigurationSection section, BatcherOptions<TJob, TResult> target, List<string>? errors)
+    private static void BindRetry(IConfigurationSection section, Func<RetryPolicy> retry, List<string>? errors)
     {
-        RetryPolicy Retry() => target.Retry ??= new RetryPolicy();
         foreach (IConfigurationSection child in section.GetChildren())
         {
             switch (child.Key.ToUpperInvariant())
             {
-                case "MAXATTEMPTS": ReadInt(child, errors, v => Retry().MaxAttempts = v); break;
-                case "DELAY": ReadTimeSpan(child, errors, v => Retry().Delay = v); break;
+                case "MAXATTEMPTS": ReadInt(child, errors, v => retry().MaxAttempts = v); break;
+                case "DELAY": ReadTimeSpan(child, errors, v => retry().Delay = v); break;
                 case "RETRYFAILEDBATCHES":
                     if (bool.TryParse(child.Value, out bool retryFailed))
                     {
-                        Retry().RetryFailedBatches = retryFailed;
+                        retry().RetryFailedBatches = retryFailed;
                     }
                     else
                     {

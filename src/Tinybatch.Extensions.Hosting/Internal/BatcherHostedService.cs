@@ -11,17 +11,21 @@ namespace Tinybatch.Extensions.Hosting.Internal;
 /// The batcher is resolved when the host starts, not when the host resolves its hosted services: by then the host has
 /// validated every batcher's options, so invalid options of several batchers are reported together.
 /// </summary>
-internal sealed class BatcherHostedService<TJob, TResult>(IServiceProvider services, string name) : IHostedLifecycleService
+/// <param name="services">The app's services.</param>
+/// <param name="registration">The batcher's registration: the key of its monitor.</param>
+/// <param name="resolve">Resolves the batcher.</param>
+internal sealed class BatcherHostedService<TJob>(
+    IServiceProvider services, BatcherRegistration registration, Func<IServiceProvider, BatcherLifecycle> resolve) : IHostedLifecycleService
 {
-    private Batcher<TJob, TResult>? _batcher;
-    private BatcherMonitor<TJob, TResult>? _monitor;
+    private BatcherLifecycle? _batcher;
+    private BatcherMonitor<TJob>? _monitor;
 
     public Task StartingAsync(CancellationToken cancellationToken)
     {
-        _batcher = services.GetRequiredKeyedService<Batcher<TJob, TResult>>(name);
-        _monitor = services.GetRequiredKeyedService<BatcherMonitor<TJob, TResult>>(name);
+        _batcher = resolve(services);
+        _monitor = services.GetRequiredKeyedService<BatcherMonitor<TJob>>(registration);
         _batcher.Start();
-        BatcherLog.Started(_monitor.Logger, name);
+        BatcherLog.Started(_monitor.Logger, registration.Name);
         return Task.CompletedTask;
     }
 
@@ -40,7 +44,7 @@ internal sealed class BatcherHostedService<TJob, TResult>(IServiceProvider servi
             return; // the host never started
         }
 
-        BatcherCounters before = batcher.Counters;
+        BatcherCounters before = batcher.Counters();
         BatcherLog.Draining(monitor.Logger, batcher.Name, before.Pending, before.InFlight);
         long started = Stopwatch.GetTimestamp();
 
@@ -51,7 +55,7 @@ internal sealed class BatcherHostedService<TJob, TResult>(IServiceProvider servi
         long elapsedMs = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         monitor.Report();
         long abandoned = monitor.TakeStoppedCount();
-        BatcherCounters after = batcher.Counters;
+        BatcherCounters after = batcher.Counters();
         if (abandoned > 0)
         {
             BatcherLog.ShutdownTimedOut(monitor.Logger, batcher.Name, abandoned, elapsedMs);

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Tinybatch.Extensions.Hosting.Internal;
 
-/// <summary>Names shared by every <see cref="BatcherMonitor{TJob, TResult}"/>.</summary>
+/// <summary>Names shared by every <see cref="BatcherMonitor{TJob}"/>.</summary>
 internal static class BatcherMonitor
 {
     /// <summary>The logger category of every batcher registered with <c>AddBatcher</c>.</summary>
@@ -17,9 +17,10 @@ internal static class BatcherMonitor
 /// Dead letters are counted per reason with one interlocked increment (producers may be dropping thousands per second)
 /// and reported at most once per <see cref="BatcherMonitor.ReportInterval"/>, with the count and the first exception:
 /// a timer armed by the first dead letter after a report makes sure the last burst is reported too. Jobs abandoned at
-/// the stop deadline are counted apart and reported by the hosted service as one shutdown error.
+/// the stop deadline are counted apart and reported by the hosted service as one shutdown error. One type serves both
+/// kinds of batcher: a <see cref="Batch{TJob, TResult}"/> is a <see cref="Batch{TJob}"/>.
 /// </summary>
-internal sealed class BatcherMonitor<TJob, TResult> : IDisposable
+internal sealed class BatcherMonitor<TJob> : IDisposable
 {
     private const int ReasonCount = (int)DeadLetterReason.TimedOut + 1;
 
@@ -36,7 +37,7 @@ internal sealed class BatcherMonitor<TJob, TResult> : IDisposable
         _logger = logger;
         using (ExecutionContext.SuppressFlow())
         {
-            _timer = time.CreateTimer(static s => ((BatcherMonitor<TJob, TResult>)s!).Report(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer = time.CreateTimer(static s => ((BatcherMonitor<TJob>)s!).Report(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -45,20 +46,27 @@ internal sealed class BatcherMonitor<TJob, TResult> : IDisposable
     public ILogger Logger => _logger;
 
     /// <summary>Composes logging into the options' callbacks; the user's own callbacks still run, after ours.</summary>
-    public void Attach(BatcherOptions<TJob, TResult> options)
+    public void Attach<TResult>(BatcherOptions<TJob, TResult> options)
     {
         Action<Batch<TJob, TResult>>? userCompleted = options.OnBatchCompleted;
-        Action<DeadLetter<TJob>>? userDeadLetter = options.OnDeadLetter;
         options.OnBatchCompleted = batch =>
         {
             OnBatchCompleted(batch);
             userCompleted?.Invoke(batch);
         };
-        options.OnDeadLetter = deadLetter =>
+        options.OnDeadLetter = Compose(options.OnDeadLetter);
+    }
+
+    /// <inheritdoc cref="Attach{TResult}(BatcherOptions{TJob, TResult})"/>
+    public void Attach(BatcherOptions<TJob> options)
+    {
+        Action<Batch<TJob>>? userCompleted = options.OnBatchCompleted;
+        options.OnBatchCompleted = batch =>
         {
-            OnDeadLetter(deadLetter);
-            userDeadLetter?.Invoke(deadLetter);
+            OnBatchCompleted(batch);
+            userCompleted?.Invoke(batch);
         };
+        options.OnDeadLetter = Compose(options.OnDeadLetter);
     }
 
     /// <summary>Returns how many jobs failed at the stop deadline since the last call, and resets the count.</summary>
@@ -86,7 +94,13 @@ internal sealed class BatcherMonitor<TJob, TResult> : IDisposable
         Report();
     }
 
-    private void OnBatchCompleted(Batch<TJob, TResult> batch)
+    private Action<DeadLetter<TJob>> Compose(Action<DeadLetter<TJob>>? user) => deadLetter =>
+    {
+        OnDeadLetter(deadLetter);
+        user?.Invoke(deadLetter);
+    };
+
+    private void OnBatchCompleted(Batch<TJob> batch)
     {
         if (batch.Exception is { } exception)
         {

@@ -8,10 +8,15 @@ namespace Tinybatch.Extensions.Hosting.Internal;
 /// Validates one named batcher's options: the core's <see cref="BatcherOptions.Validate"/> (retry policy included), values in
 /// the bound configuration section that did not parse, and a missing handler, all reported together.
 /// </summary>
-internal sealed class BatcherOptionsValidator<TJob, TResult>(BatcherRegistration<TJob, TResult> registration, IServiceProvider services)
-    : IValidateOptions<BatcherOptions<TJob, TResult>>
+/// <param name="registration">The batcher's registration.</param>
+/// <param name="rebind">Binds a section into fresh options, collecting what does not parse.</param>
+/// <param name="services">The app's services, for its <see cref="IConfiguration"/>.</param>
+internal sealed class BatcherOptionsValidator<TOptions>(
+    BatcherRegistration registration, Action<IConfigurationSection, List<string>> rebind, IServiceProvider services)
+    : IValidateOptions<TOptions>
+    where TOptions : BatcherOptions
 {
-    public ValidateOptionsResult Validate(string? name, BatcherOptions<TJob, TResult> options)
+    public ValidateOptionsResult Validate(string? name, TOptions options)
     {
         if (name != registration.Name)
         {
@@ -22,12 +27,12 @@ internal sealed class BatcherOptionsValidator<TJob, TResult>(BatcherRegistration
         if (registration.SectionPath is { } path && services.GetService<IConfiguration>() is { } configuration)
         {
             // Binding skipped these values; reading the section again names them and where they came from.
-            BatcherConfigurationReader.Bind(configuration.GetSection(path), new BatcherOptions<TJob, TResult>(), errors);
+            rebind(configuration.GetSection(path), errors);
         }
 
         // The core's checks, the retry policy's included.
         errors.AddRange(options.Validate());
-        if (registration.Handler is null)
+        if (!registration.HasHandler)
         {
             errors.Add("No handler: call WithHandler after AddBatcher.");
         }

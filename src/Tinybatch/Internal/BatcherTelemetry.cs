@@ -101,7 +101,7 @@ internal sealed class BatcherTelemetry
             for (int i = 0; i < batch.Size; i++)
             {
                 long added = batch.Entries[i].Timestamp;
-                if (added != JobEntry<TJob, TResult>.NotStamped)
+                if (added != JobEntry<TJob>.NotStamped)
                 {
                     _jobWait.Record(time.GetElapsedTime(added, batch.DispatchTimestamp).TotalSeconds, tag);
                 }

@@ -16,7 +16,7 @@ namespace Tinybatch.Internal;
 /// The completion is set exactly once (<see cref="_completed"/>), whoever comes first: the batch, a drop, a stop, or the
 /// caller's token.
 /// </remarks>
-internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>
+internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>, ILinkedState
 {
     private const int Queued = 0;
     private const int Dispatched = 1;

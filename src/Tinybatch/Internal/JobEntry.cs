@@ -4,7 +4,7 @@ namespace Tinybatch.Internal;
 /// One accepted job as it travels from the queue into a batch. It is copied by value, so it is kept small, with a
 /// single reference field besides the job: every reference field costs a write barrier on each copy.
 /// </summary>
-internal struct JobEntry<TJob, TResult>
+internal struct JobEntry<TJob>
 {
     /// <summary>The <see cref="Timestamp"/> of a job added while nothing needed its add time.</summary>
     public const long NotStamped = long.MinValue;
@@ -12,7 +12,7 @@ internal struct JobEntry<TJob, TResult>
     public TJob Job;
 
     /// <summary>
-    /// Null for a plain fire-and-forget job; otherwise the awaiter's <see cref="JobCompletion{TJob, TResult}"/>, a
+    /// Null for a plain fire-and-forget job; otherwise the awaiter's completion (an <see cref="ILinkedState"/>), a
     /// <see cref="FlushWaiter"/> (a flush marker instead of a job), or the boxed
     /// <see cref="System.Diagnostics.ActivityContext"/> of a fire-and-forget job added while tracing listened.
     /// </summary>
@@ -32,15 +32,19 @@ internal struct JobEntry<TJob, TResult>
     /// </summary>
     public long Origin;
 
-    public readonly JobCompletion<TJob, TResult>? Completion => State as JobCompletion<TJob, TResult>;
-
     public readonly FlushWaiter? Flush => State as FlushWaiter;
 
     /// <summary>The boxed activity context to link the job's batch to, if any.</summary>
     public readonly object? Link => State switch
     {
-        JobCompletion<TJob, TResult> completion => completion.Link,
+        ILinkedState linked => linked.Link,
         FlushWaiter => null,
         _ => State,
     };
+}
+
+/// <summary>A job state object that carries the activity context of its add, for trace links.</summary>
+internal interface ILinkedState
+{
+    object? Link { get; }
 }

@@ -19,7 +19,7 @@ internal static class ThrowHelper
 
     [DoesNotReturn]
     public static void ThrowTooHeavy(string name, long weight, long cap) =>
-        throw new JobTooHeavyException($"The job weighs {weight}, more than the MaxBatchWeight of batcher '{name}' ({cap}): no batch could hold it.")
+        throw new JobTooHeavyException($"The job weighs {weight}, more than batcher '{name}' accepts for one job ({cap}).")
         {
             Weight = weight,
             MaxBatchWeight = cap,

@@ -5,24 +5,45 @@ public sealed partial class PartitionedBatcher<TKey, TJob, TResult>
 {
     /// <summary>Adds a fire-and-forget job to its key's partition without waiting.</summary>
     /// <param name="job">The job.</param>
-    /// <returns><see langword="true"/> if the job was accepted; <see langword="false"/> if its partition's buffer is full.</returns>
-    /// <exception cref="BatcherStoppedException">The batcher is stopping or stopped.</exception>
+    /// <returns>
+    /// <see langword="true"/> if the job was accepted; <see langword="false"/> if its partition's buffer is full or the
+    /// batcher is stopping or stopped (each refusal counted in <see cref="BatcherCounters.Rejected"/>).
+    /// </returns>
     /// <exception cref="TooManyPartitionsException">The job's key needs a new partition and the limit is reached.</exception>
-    /// <exception cref="JobTooHeavyException">The job weighs more than its partition's <see cref="BatcherOptions.MaxBatchWeight"/>.</exception>
+    /// <exception cref="JobTooHeavyException">The job weighs more than its partition accepts for one job.</exception>
     public bool TryAdd(TJob job)
     {
         TKey key = _keySelector(job);
         while (true)
         {
-            Partition<TKey, TJob, TResult> partition = GetOrCreate(key).Touch(_time.GetTimestamp());
+            if (Volatile.Read(ref _stopping) != 0)
+            {
+                Interlocked.Increment(ref _refused);
+                return false;
+            }
+
+            Partition<TKey, TJob, TResult> partition;
             try
             {
-                return partition.Batcher.TryAdd(job);
+                partition = GetOrCreate(key).Touch(_time.GetTimestamp());
             }
-            catch (BatcherStoppedException) when (IsRerouted(partition))
+            catch (BatcherStoppedException)
             {
-                // The partition retired between the lookup and the add: try again on a fresh one.
+                // Counted by the refusal itself.
+                return false;
             }
+
+            if (partition.Batcher.TryAdd(job))
+            {
+                return true;
+            }
+
+            if (!IsRerouted(partition))
+            {
+                return false;
+            }
+
+            // The partition retired between the lookup and the add: try again on a fresh one.
         }
     }
 

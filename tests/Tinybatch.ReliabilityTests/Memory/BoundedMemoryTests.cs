@@ -18,7 +18,7 @@ public sealed class BoundedMemoryTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData(OverflowPolicy.Reject)]
-    [InlineData(OverflowPolicy.DropNewest)]
+    [InlineData(OverflowPolicy.DropWrite)]
     [InlineData(OverflowPolicy.DropOldest)]
     public async Task TryAdd_FloodWithStalledHandler_RetainedHeapStaysBounded(OverflowPolicy policy)
     {

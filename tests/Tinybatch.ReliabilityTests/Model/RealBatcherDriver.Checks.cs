@@ -240,13 +240,6 @@ public sealed partial class RealBatcherDriver
             }
         }
 
-        try
-        {
-            _batcher.TryAdd(-1);
-            Check(false, "final: an add after stop was accepted");
-        }
-        catch (BatcherStoppedException)
-        {
-        }
+        Check(!_batcher.TryAdd(-1), "final: an add after stop was accepted");
     }
 }

@@ -133,7 +133,7 @@ public sealed partial class RealBatcherDriver : IAsyncDisposable
                     }
                     else
                     {
-                        batch.SetException(i, new InjectedFailureException());
+                        batch.Fail(i, new InjectedFailureException());
                     }
                 }
 
