@@ -14,11 +14,11 @@ namespace Tinybatch.Durable;
 [DebuggerDisplay("Batch {Id}: Count = {Count}")]
 public sealed class DurableBatch<TJob> : IReadOnlyList<DurableJob<TJob>>
 {
-    private readonly Batch<Journalled<TJob>, bool> _batch;
+    private readonly Batch<Journalled<TJob>> _batch;
     private readonly int[]? _map;
     private readonly int _maxAttempts;
 
-    internal DurableBatch(Batch<Journalled<TJob>, bool> batch, int[]? map, int count, int maxAttempts)
+    internal DurableBatch(Batch<Journalled<TJob>> batch, int[]? map, int count, int maxAttempts)
     {
         _batch = batch;
         _map = map;
@@ -47,7 +47,7 @@ public sealed class DurableBatch<TJob> : IReadOnlyList<DurableJob<TJob>>
     /// <summary>Reports that the job at <paramref name="index"/> failed: it goes to the dead-letter callback and leaves the journal.</summary>
     /// <param name="index">The position of the job in the batch.</param>
     /// <param name="exception">Why it failed.</param>
-    public void Fail(int index, Exception exception) => _batch.SetException(Inner(index), exception);
+    public void Fail(int index, Exception exception) => _batch.Fail(Inner(index), exception);
 
     /// <summary>
     /// Asks for the job at <paramref name="index"/> to be retried in a later batch. Attempts of earlier runs count
@@ -62,7 +62,7 @@ public sealed class DurableBatch<TJob> : IReadOnlyList<DurableJob<TJob>>
         int attempt = item.PriorAttempts + _batch.GetAttempt(inner);
         if (item.PriorAttempts > 0 && attempt >= _maxAttempts)
         {
-            _batch.SetException(inner, DurableErrors.AttemptsExhausted(item.SequenceId, attempt, reason));
+            _batch.Fail(inner, DurableErrors.AttemptsExhausted(item.SequenceId, attempt, reason));
             return;
         }
 

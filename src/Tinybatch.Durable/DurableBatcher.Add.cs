@@ -1,3 +1,4 @@
+using System.Threading.Channels;
 using Tinybatch.Durable.Internal;
 
 namespace Tinybatch.Durable;
@@ -23,7 +24,12 @@ public sealed partial class DurableBatcher<TJob>
             await replay.ConfigureAwait(false);
         }
 
-        var item = Append(job);
+        var item = await AppendWithinCapacityAsync(job, cancellationToken).ConfigureAwait(false);
+        if (item.Ticket < 0)
+        {
+            return;
+        }
+
         try
         {
             await _journal.WaitForCommitAsync(item.Ticket).ConfigureAwait(false);
@@ -43,15 +49,34 @@ public sealed partial class DurableBatcher<TJob>
     /// to know it is on disk.
     /// </summary>
     /// <param name="job">The job.</param>
-    /// <returns><see langword="true"/> if the batcher accepted the job; <see langword="false"/> if it refused it (full or stopped).</returns>
+    /// <returns>
+    /// <see langword="true"/> if the batcher accepted the job; <see langword="false"/> if it refused it (full, stopped, or
+    /// still replaying recovered jobs).
+    /// </returns>
     public bool TryAdd(TJob job)
     {
-        if (!_replay.IsCompleted)
+        // Recovered jobs go first: while they are being replayed, only waiting adds queue up behind them.
+        if (!_replay.IsCompleted || _batcher.State >= BatcherState.Stopping)
         {
             return false;
         }
 
-        var item = Append(job);
+        (Journalled<TJob> Item, long Ticket) item;
+        try
+        {
+            item = Append(job, _maxBytes);
+        }
+        catch (BatcherStoppedException)
+        {
+            return false;
+        }
+
+        if (item.Ticket < 0)
+        {
+            // No room in the journal: TryAdd never waits and never drops another job, whatever the policy.
+            return false;
+        }
+
         if (_batcher.TryAdd(item.Item))
         {
             return true;
@@ -59,6 +84,69 @@ public sealed partial class DurableBatcher<TJob>
 
         _journal.Release([item.Item.SequenceId]);
         return false;
+    }
+
+    /// <summary>Adds jobs without waiting, as <see cref="TryAdd"/> does, until one is refused.</summary>
+    /// <param name="jobs">The jobs.</param>
+    /// <returns>How many jobs, from the first, were accepted.</returns>
+    public int TryAddRange(ReadOnlySpan<TJob> jobs)
+    {
+        int count = 0;
+        while (count < jobs.Length && TryAdd(jobs[count]))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>Adds the jobs of an asynchronous stream one after the other, as <see cref="AddAsync"/> does.</summary>
+    /// <param name="source">The jobs.</param>
+    /// <param name="cancellationToken">Stops the adding; the count so far is returned.</param>
+    /// <returns>How many jobs were accepted.</returns>
+    public async ValueTask<long> AddRangeAsync(IAsyncEnumerable<TJob> source, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        long count = 0;
+        try
+        {
+            await foreach (var job in source.WithCancellation(cancellationToken).ConfigureAwait(false))
+            {
+                await AddAsync(job, cancellationToken).ConfigureAwait(false);
+                count++;
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        return count;
+    }
+
+    /// <summary>Adds the jobs read from a channel until it completes, as <see cref="AddAsync"/> does.</summary>
+    /// <param name="source">The channel.</param>
+    /// <param name="cancellationToken">Stops the adding; the count so far is returned.</param>
+    /// <returns>How many jobs were accepted.</returns>
+    public async ValueTask<long> AddRangeAsync(ChannelReader<TJob> source, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        long count = 0;
+        try
+        {
+            while (await source.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (source.TryRead(out var job))
+                {
+                    await AddAsync(job, cancellationToken).ConfigureAwait(false);
+                    count++;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+        }
+
+        return count;
     }
 
     /// <summary>Adds jobs one after the other, as <see cref="AddAsync"/> does.</summary>
@@ -91,7 +179,7 @@ public sealed partial class DurableBatcher<TJob>
         return count;
     }
 
-    private (Journalled<TJob> Item, long Ticket) Append(TJob job)
+    private (Journalled<TJob> Item, long Ticket) Append(TJob job, long maxBytes)
     {
         long sequenceId = _journal.NextSequenceId();
         var buffer = RecordBuffer.ForCurrentThread;
@@ -99,7 +187,7 @@ public sealed partial class DurableBatcher<TJob>
         long ticket;
         try
         {
-            ticket = _journal.AppendJob(sequenceId, 0, buffer.WrittenSpan);
+            ticket = _journal.TryAppendJob(sequenceId, 0, buffer.WrittenSpan, maxBytes);
         }
         catch (ObjectDisposedException)
         {

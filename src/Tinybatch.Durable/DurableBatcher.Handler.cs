@@ -5,7 +5,7 @@ namespace Tinybatch.Durable;
 /// <summary>Dispatch: record attempts durably, then run the handler; outcomes release jobs from the journal.</summary>
 public sealed partial class DurableBatcher<TJob>
 {
-    private async ValueTask HandleAsync(Batch<Journalled<TJob>, bool> batch, CancellationToken cancellationToken)
+    private async ValueTask HandleAsync(Batch<Journalled<TJob>> batch, CancellationToken cancellationToken)
     {
         int count = batch.Count;
         int[]? map = null;
@@ -16,10 +16,18 @@ public sealed partial class DurableBatcher<TJob>
             var item = batch[i];
             int attempt = item.PriorAttempts + batch.GetAttempt(i);
             attempts[i] = (item.SequenceId, attempt);
+            if (!_dropped.IsEmpty && _dropped.TryRemove(item.SequenceId, out _))
+            {
+                // Dropped from the journal by DropOldest while it waited: it ends here, without reaching the handler.
+                DeadLetter(item, DeadLetterReason.Dropped, new JobDroppedException($"The journal of durable batcher '{Name}' was full; job {item.SequenceId} was the oldest waiting and was dropped (DropOldest)."), JobStage.Queued);
+                map ??= Enumerable.Range(0, i).ToArray();
+                continue;
+            }
+
             if (item.PriorAttempts >= _maxAttempts)
             {
                 // Handled that often in earlier runs without an outcome (it may be what stopped them): fail it now.
-                batch.SetException(i, DurableErrors.AttemptsExhausted(item.SequenceId, item.PriorAttempts, null));
+                batch.Fail(i, DurableErrors.AttemptsExhausted(item.SequenceId, item.PriorAttempts, null));
                 map ??= Enumerable.Range(0, i).ToArray();
                 continue;
             }
@@ -47,30 +55,36 @@ public sealed partial class DurableBatcher<TJob>
         {
             await _handleBatch(new DurableBatch<TJob>(batch, map, shown, _maxAttempts), cancellationToken).ConfigureAwait(false);
         }
-
-        for (int i = 0; i < count; i++)
-        {
-            if (batch.GetOutcome(i).Status == JobStatus.Pending)
-            {
-                batch.SetResult(i, true);
-            }
-        }
     }
 
-    private void OnBatchCompleted(Batch<Journalled<TJob>, bool> batch)
+    private void OnBatchCompleted(Batch<Journalled<TJob>> batch)
     {
         Span<long> done = batch.Count <= 256 ? stackalloc long[batch.Count] : new long[batch.Count];
         int n = 0;
         for (int i = 0; i < batch.Count; i++)
         {
-            if (batch.GetOutcome(i).Status == JobStatus.Succeeded)
+            if (batch.GetStatus(i) == JobStatus.Succeeded)
             {
                 done[n++] = batch[i].SequenceId;
             }
         }
 
-        // Failed jobs are released when their dead letter is delivered; jobs to retry stay.
+        // Failed jobs are released when their dead letter is delivered; jobs to retry stay, no longer in a handler.
         _journal.Release(done[..n]);
+        if (n < batch.Count)
+        {
+            Span<long> retried = batch.Count <= 256 ? stackalloc long[batch.Count] : new long[batch.Count];
+            int r = 0;
+            for (int i = 0; i < batch.Count; i++)
+            {
+                if (batch.GetStatus(i) == JobStatus.Retry)
+                {
+                    retried[r++] = batch[i].SequenceId;
+                }
+            }
+
+            _journal.LeftHandler(retried[..r]);
+        }
     }
 
     private void OnCoreDeadLetter(DeadLetter<Journalled<TJob>> letter)
@@ -82,6 +96,6 @@ public sealed partial class DurableBatcher<TJob>
         }
 
         _onDeadLetter?.Invoke(new DeadLetter<DurableJob<TJob>>(
-            new DurableJob<TJob>(item.SequenceId, item.Job, item.PriorAttempts + letter.Attempts), letter.Reason, letter.Exception, letter.Attempts));
+            new DurableJob<TJob>(item.SequenceId, item.Job, item.PriorAttempts + letter.Attempts), letter.Reason, letter.Exception, letter.Attempts, letter.Stage));
     }
 }

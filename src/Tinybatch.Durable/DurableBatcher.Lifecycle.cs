@@ -79,7 +79,7 @@ public sealed partial class DurableBatcher<TJob>
     }
 
     /// <summary>
-    /// Stops intake, lets the batcher drain (see <see cref="Batcher{TJob, TResult}.StopAsync"/>), then commits and
+    /// Stops intake, lets the batcher drain (see <see cref="Batcher{TJob}.StopAsync"/>), then commits and
     /// closes the journal. Jobs abandoned when <paramref name="cancellationToken"/> fires stay in the journal.
     /// </summary>
     /// <param name="cancellationToken">The stop deadline.</param>
@@ -100,10 +100,9 @@ public sealed partial class DurableBatcher<TJob>
     /// </summary>
     public void Dispose()
     {
-        using var expired = new CancellationTokenSource();
-        expired.Cancel();
-        var stop = _batcher.StopAsync(expired.Token);
-        _ = stop.ContinueWith(static (t, state) => ((Internal.Journal)state!).DisposeAsync(), _journal,
-            CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        _batcher.Dispose();
+
+        // The journal closes once its loop has written what is appended; nothing here waits on a handler.
+        _ = _journal.DisposeAsync().AsTask();
     }
 }

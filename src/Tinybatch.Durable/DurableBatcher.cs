@@ -10,14 +10,16 @@ namespace Tinybatch.Durable;
 /// the handler at least once; with a sink made idempotent on <see cref="DurableJob{TJob}.SequenceId"/>, exactly once.
 /// </summary>
 /// <remarks>
-/// Composed of a <see cref="Batcher{TJob, TResult}"/> (batching, capacity, overflow, retries, shutdown) and the
-/// journal: the batcher's outcomes release jobs from the journal, and its weights are the jobs' journal bytes.
+/// Composed of a <see cref="Batcher{TJob}"/> (batching, capacity, overflow, retries, shutdown) and the
+/// journal: the batcher's outcomes release jobs from the journal, and its weights are the jobs' journal bytes, so
+/// <see cref="BatcherOptions.MaxBufferedWeight"/> is the journal's byte capacity, held with the same
+/// <see cref="BatcherOptions.OverflowPolicy"/> as <see cref="BatcherOptions.Capacity"/>.
 /// </remarks>
 /// <typeparam name="TJob">The job type.</typeparam>
 [DebuggerDisplay("{Name}: {State}, Pending = {PendingCount}")]
-public sealed partial class DurableBatcher<TJob> : IAsyncDisposable, IDisposable
+public sealed partial class DurableBatcher<TJob> : IBatcher<TJob>, IAsyncDisposable, IDisposable
 {
-    private readonly Batcher<Journalled<TJob>, bool> _batcher;
+    private readonly Batcher<Journalled<TJob>> _batcher;
     private readonly Internal.Journal _journal;
     private readonly IJobSerializer<TJob> _serializer;
     private readonly Func<DurableBatch<TJob>, CancellationToken, ValueTask> _handleBatch;
@@ -47,29 +49,34 @@ public sealed partial class DurableBatcher<TJob> : IAsyncDisposable, IDisposable
         _onDeadLetter = options.OnDeadLetter;
         _maxAttempts = options.Retry?.MaxAttempts ?? 3;
 
-        var core = new BatcherOptions<Journalled<TJob>, bool>();
+        var core = new BatcherOptions<Journalled<TJob>>();
         options.CopyTo(core);
         core.Retry = options.Retry;
         core.Weigher = static item => item.Bytes;
+
+        // The byte budget is held on the journal (see DurableBatcher.Capacity.cs); the memory buffer keeps the count one.
+        _maxBytes = options.MaxBufferedWeight;
+        _policy = options.OverflowPolicy;
+        core.MaxBufferedWeight = long.MaxValue;
         core.OnBatchCompleted = OnBatchCompleted;
         core.OnDeadLetter = OnCoreDeadLetter;
 
         var settings = new JournalSettings(Path.GetFullPath(options.Directory!), options.CommitMode, options.CommitInterval,
             options.SegmentBytes, options.TimeProvider, options.OnJournalProblem);
         _journal = Internal.Journal.Open(settings, options.FileSystem);
-        _batcher = new Batcher<Journalled<TJob>, bool>(HandleAsync, core, lifetime);
+        _batcher = new Batcher<Journalled<TJob>>(HandleAsync, core, lifetime);
     }
 
-    /// <summary>Gets the batcher's name.</summary>
+    /// <inheritdoc/>
     public string Name => _batcher.Name;
 
-    /// <summary>Gets the batcher's state.</summary>
+    /// <inheritdoc/>
     public BatcherState State => _batcher.State;
 
-    /// <summary>Gets how many accepted jobs have no outcome yet in this run.</summary>
+    /// <inheritdoc/>
     public long PendingCount => _batcher.PendingCount;
 
-    /// <summary>Gets the counters of the in-memory batcher.</summary>
+    /// <inheritdoc/>
     public BatcherCounters Counters => _batcher.Counters;
 
     /// <summary>Gets the counters of the journal: commits, bytes, recovery findings, live jobs and disk use.</summary>

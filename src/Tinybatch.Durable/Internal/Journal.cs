@@ -27,6 +27,7 @@ internal sealed partial class Journal : IAsyncDisposable
     private long _nextSegmentIndex;
     private TaskCompletionSource _nextCommit = NewCommit();
     private TaskCompletionSource? _inProgress;
+    private TaskCompletionSource? _spaceFreed;
     private long _inProgressTarget;
     private Counts _counts;
 
@@ -89,6 +90,74 @@ internal sealed partial class Journal : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Appends a job record if the live bytes stay within <paramref name="maxLiveBytes"/>; returns the commit ticket, or
+    /// -1 when there is no room (nothing is appended then).
+    /// </summary>
+    public long TryAppendJob(long sequenceId, int attempts, ReadOnlySpan<byte> record, long maxLiveBytes)
+    {
+        lock (_lock)
+        {
+            if (_liveBytes + record.Length > maxLiveBytes)
+            {
+                return -1;
+            }
+
+            return AppendJob(sequenceId, attempts, record);
+        }
+    }
+
+    /// <summary>A task that completes the next time a release frees bytes.</summary>
+    public Task SpaceFreed
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return (_spaceFreed ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
+            }
+        }
+    }
+
+    /// <summary>Releases the oldest live job no handler has now; returns its sequence id, or -1 if every live job is in a handler.</summary>
+    public long ReleaseOldestWaiting()
+    {
+        long sequenceId = -1;
+        lock (_lock)
+        {
+            foreach (var entry in _order)
+            {
+                if (!entry.Released && !entry.InHandler)
+                {
+                    sequenceId = entry.SequenceId;
+                    break;
+                }
+            }
+        }
+
+        if (sequenceId >= 0)
+        {
+            Release([sequenceId]);
+        }
+
+        return sequenceId;
+    }
+
+    /// <summary>Marks jobs as no longer in a handler (they wait for a retry).</summary>
+    public void LeftHandler(ReadOnlySpan<long> sequenceIds)
+    {
+        lock (_lock)
+        {
+            foreach (long sequenceId in sequenceIds)
+            {
+                if (_live.TryGetValue(sequenceId, out var entry))
+                {
+                    entry.InHandler = false;
+                }
+            }
+        }
+    }
+
     /// <summary>Records that jobs were handed to a handler, with their attempt numbers over every run.</summary>
     public long AppendAttempts(ReadOnlySpan<(long SequenceId, int Attempt)> attempts)
     {
@@ -117,6 +186,7 @@ internal sealed partial class Journal : IAsyncDisposable
                 if (_live.TryGetValue(sequenceId, out var entry))
                 {
                     entry.Attempts = attempt;
+                    entry.InHandler = true;
                 }
             }
 
@@ -142,6 +212,7 @@ internal sealed partial class Journal : IAsyncDisposable
         }
 
         RecordFormat.SealRecord(record);
+        TaskCompletionSource? spaceFreed = null;
         lock (_lock)
         {
             foreach (long sequenceId in sequenceIds)
@@ -151,7 +222,13 @@ internal sealed partial class Journal : IAsyncDisposable
                     entry.Released = true;
                     _liveBytes -= entry.Size;
                     _counts.Released++;
+                    spaceFreed = _spaceFreed;
                 }
+            }
+
+            if (spaceFreed is not null)
+            {
+                _spaceFreed = null;
             }
 
             if (!_stopping)
@@ -159,6 +236,8 @@ internal sealed partial class Journal : IAsyncDisposable
                 AppendLocked(record);
             }
         }
+
+        spaceFreed?.TrySetResult();
     }
 
     /// <summary>Builds a job record: header, kind, sequence id, attempts, then the payload written by <paramref name="writePayload"/>.</summary>

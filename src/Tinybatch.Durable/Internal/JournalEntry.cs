@@ -15,4 +15,7 @@ internal sealed class JournalEntry(long sequenceId, long lsn, int size, int atte
     public int Attempts { get; set; } = attempts;
 
     public bool Released { get; set; }
+
+    /// <summary>Gets or sets whether a handler call has the job now (so overflow cannot drop it).</summary>
+    public bool InHandler { get; set; }
 }
