@@ -11,10 +11,12 @@ public sealed partial class DurableBatcher<TJob>
         int[]? map = null;
         var attempts = new (long SequenceId, int Attempt)[count];
         int shown = 0;
+        bool mustPersistAttempts = false;
         for (int i = 0; i < count; i++)
         {
             var item = batch[i];
             int attempt = item.PriorAttempts + batch.GetAttempt(i);
+            mustPersistAttempts |= item.Recovered || attempt > 1;
             attempts[i] = (item.SequenceId, attempt);
             if (!_dropped.IsEmpty && _dropped.TryRemove(item.SequenceId, out _))
             {
@@ -41,14 +43,21 @@ public sealed partial class DurableBatcher<TJob>
             shown++;
         }
 
-        // The attempt is on disk before the handler runs, so a job that kills the process is not retried for ever.
-        try
+        // A job that kills the process while it is handled must not be retried for ever, so attempts of replayed or
+        // retried jobs are on disk before the handler runs. A fresh job's first attempt is committed with the next
+        // commit without waiting: if the process dies first, the job comes back as recovered, and from then on its
+        // attempts are waited for. This keeps a commit out of the path of every first batch.
+        long ticket = _journal.AppendAttempts(attempts);
+        if (mustPersistAttempts)
         {
-            await _journal.WaitForCommitAsync(_journal.AppendAttempts(attempts)).ConfigureAwait(false);
-        }
-        catch (JournalWriteException)
-        {
-            // Already reported and counted by the journal; delivering the batch matters more than its attempt count.
+            try
+            {
+                await _journal.WaitForCommitAsync(ticket).ConfigureAwait(false);
+            }
+            catch (JournalWriteException)
+            {
+                // Already reported and counted by the journal; delivering the batch matters more than its attempt count.
+            }
         }
 
         if (shown > 0)

@@ -46,7 +46,7 @@ public sealed partial class DurableBatcher<TJob>
             }
 
             var item = new Journalled<TJob>(recovered.SequenceId, job, recovered.Attempts,
-                RecordFormat.RecordHeaderSize + RecordFormat.JobBodyPrefix + recovered.Payload.Length);
+                RecordFormat.RecordHeaderSize + RecordFormat.JobBodyPrefix + recovered.Payload.Length, Recovered: true);
             while (true)
             {
                 try
