@@ -86,6 +86,16 @@ public sealed partial class DurableBatcher<TJob>
     /// <returns>A task that completes when the batcher and the journal are closed.</returns>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
+        // Recovered jobs were accepted in an earlier run: a graceful stop hands them to the batcher before it drains.
+        try
+        {
+            await _replay.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Past the deadline: what is not replayed stays in the journal for the next start.
+        }
+
         await _batcher.StopAsync(cancellationToken).ConfigureAwait(false);
         await _replay.ConfigureAwait(false);
         await _journal.DisposeAsync().ConfigureAwait(false);

@@ -88,6 +88,9 @@ public sealed partial class DurableBatcher<TJob> : IBatcher<TJob>, IAsyncDisposa
     /// <summary>Gets the batcher's completion: it completes when the batcher has stopped.</summary>
     public Task Completion => _batcher.Completion;
 
+    /// <summary>Test hook: waits until everything appended so far is committed.</summary>
+    internal ValueTask CommitForTestAsync() => _journal.WaitForCommitAsync(_journal.AppendAttempts([]));
+
     /// <summary>Test hook: stops the journal as a killed process would, dropping what is not committed yet.</summary>
     internal ValueTask SimulateCrashAsync() => _journal.CrashAsync();
 }

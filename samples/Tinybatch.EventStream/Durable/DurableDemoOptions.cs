@@ -11,6 +11,7 @@ internal sealed record DurableDemoOptions
 
           --durable DIR         the journal's directory (kept across runs: a restart replays what was not stored)
           --db PATH             SQLite database (default DIR/events.db); --postgres CONNSTR for PostgreSQL
+          --table NAME          table name (default durable_events)
           --events N            events to produce (default 200,000); 0 only replays what the journal holds
           --first-id N          id of the first event (default 1)
           --producers N         concurrent producers (default 4)
@@ -26,6 +27,8 @@ internal sealed record DurableDemoOptions
     public string? Database { get; init; }
 
     public string? Postgres { get; init; }
+
+    public string Table { get; init; } = "durable_events";
 
     public long Events { get; init; } = 200_000;
 
@@ -60,6 +63,7 @@ internal sealed record DurableDemoOptions
                 "--durable" => o with { Directory = Value() },
                 "--db" => o with { Database = Value() },
                 "--postgres" => o with { Postgres = Value() },
+                "--table" => o with { Table = TableName(Value()) },
                 "--events" => o with { Events = Number(0) },
                 "--first-id" => o with { FirstId = Number(1) },
                 "--producers" => o with { Producers = (int)Math.Min(Number(1), 4096) },
@@ -84,8 +88,13 @@ internal sealed record DurableDemoOptions
         return string.IsNullOrWhiteSpace(o.Directory) ? throw new ArgumentException("--durable needs a directory.") : o;
     }
 
-    public IIdempotentSink CreateSink(string table = "durable_events") =>
+    public IIdempotentSink CreateSink(string? table = null) =>
         Postgres is not null
-            ? new PostgresIdempotentSink(Postgres, table)
-            : new SqliteIdempotentSink(Database ?? Path.Combine(Directory, "events.db"), table);
+            ? new PostgresIdempotentSink(Postgres, table ?? Table)
+            : new SqliteIdempotentSink(Database ?? Path.Combine(Directory, "events.db"), table ?? Table);
+
+    private static string TableName(string name) =>
+        name.Length is > 0 and <= 63 && name.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c == '_') && !char.IsAsciiDigit(name[0])
+            ? name
+            : throw new ArgumentException($"--table takes a lower-case name of letters, digits and underscores, not '{name}'.");
 }

@@ -103,6 +103,7 @@ public sealed class DurableBatcherIntakeTests
         run1.Start();
         await run1.AddAsync(new TestJob(42, "answer"));
         await DurableHarness.Until(() => !first.Seen.IsEmpty);
+        await run1.CommitForTestAsync(); // the first attempt's record is committed with the next commit
         await run1.SimulateCrashAsync();
         Assert.Contains(dir.Segments(), s => Encoding.UTF8.GetString(File.ReadAllBytes(s)).Contains("42|answer", StringComparison.Ordinal));
 
@@ -125,6 +126,7 @@ public sealed class DurableBatcherIntakeTests
         run1.Start();
         await run1.AddAsync(DurableHarness.Job(1));
         await DurableHarness.Until(() => !first.Seen.IsEmpty);
+        await run1.CommitForTestAsync(); // the first attempt's record is committed with the next commit
         await run1.SimulateCrashAsync();
 
         var second = new DurableHarness(dir.Path);

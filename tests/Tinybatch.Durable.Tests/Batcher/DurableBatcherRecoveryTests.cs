@@ -15,6 +15,7 @@ public sealed class DurableBatcherRecoveryTests
         }
 
         await DurableHarness.Until(() => first.Seen.Count == 5);
+        await run1.CommitForTestAsync(); // the first attempt's record is committed with the next commit
         await run1.SimulateCrashAsync();
 
         var second = new DurableHarness(dir.Path);
@@ -55,6 +56,7 @@ public sealed class DurableBatcherRecoveryTests
                 // The handler "kills the process" every time it sees the job.
                 await DurableHarness.Until(() => !harness.Seen.IsEmpty);
                 Assert.Equal(run, Assert.Single(harness.Seen).Attempt);
+                await batcher.CommitForTestAsync();
                 await batcher.SimulateCrashAsync();
                 continue;
             }
@@ -68,6 +70,30 @@ public sealed class DurableBatcherRecoveryTests
             Assert.Equal(0, batcher.JournalCounters.LiveJobs);
             await batcher.DisposeAsync();
         }
+    }
+
+    [Fact]
+    public async Task StopAsync_RightAfterStartWithRecoveredJobs_HandsThemAllToTheHandlerFirst()
+    {
+        using var dir = new TempDirectory();
+        var first = new DurableHarness(dir.Path);
+        var run1 = new DurableBatcher<TestJob>(first.Recording((b, i) => { b.Retry(i); return ValueTask.CompletedTask; }), first.Options());
+        run1.Start();
+        for (int n = 0; n < 30; n++)
+        {
+            await run1.AddAsync(DurableHarness.Job(n));
+        }
+
+        await DurableHarness.Until(() => first.Seen.Count == 30);
+        await run1.CommitForTestAsync();
+        await run1.SimulateCrashAsync();
+
+        var second = new DurableHarness(dir.Path);
+        var run2 = new DurableBatcher<TestJob>(second.Recording(), second.Options());
+        run2.Start();
+        await run2.StopAsync();
+        Assert.Equal(Enumerable.Range(0, 30), second.Seen.Select(s => s.Job.Number));
+        Assert.Equal(0, run2.JournalCounters.LiveJobs);
     }
 
     [Fact]
@@ -99,6 +125,7 @@ public sealed class DurableBatcherRecoveryTests
         run1.Start();
         await run1.AddAsync(DurableHarness.Job(1));
         await run1.AddAsync(DurableHarness.Job(2));
+        await run1.CommitForTestAsync(); // the first attempt's record is committed with the next commit
         await run1.SimulateCrashAsync();
         string tail = dir.Segments()[^1];
         File.AppendAllText(tail, "{\"half a rec");
