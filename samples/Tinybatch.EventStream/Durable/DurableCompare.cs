@@ -54,7 +54,8 @@ internal static class DurableCompare
             {
                 await batcher.DisposeAsync();
                 await file.DisposeAsync();
-            });
+            }
+            );
         }, stop);
 
         foreach (var r in new[] { memory, fsync, flush, naive })
