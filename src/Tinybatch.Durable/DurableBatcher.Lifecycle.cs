@@ -5,7 +5,8 @@ namespace Tinybatch.Durable;
 /// <summary>Start (replaying recovered jobs first), flush, stop and disposal.</summary>
 public sealed partial class DurableBatcher<TJob>
 {
-    private Task _replay = Task.CompletedTask;
+    private readonly TaskCompletionSource? _replayDone;
+    private readonly Task _replay = Task.CompletedTask;
     private int _started;
 
     /// <summary>
@@ -25,7 +26,17 @@ public sealed partial class DurableBatcher<TJob>
         {
             using (ExecutionContext.SuppressFlow())
             {
-                _replay = Task.Run(ReplayAsync);
+                _ = Task.Run(async () =>
+                {
+                    try
+                    {
+                        await ReplayAsync().ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        _replayDone!.TrySetResult();
+                    }
+                });
             }
         }
     }
@@ -86,6 +97,13 @@ public sealed partial class DurableBatcher<TJob>
     /// <returns>A task that completes when the batcher and the journal are closed.</returns>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
+        if (Interlocked.CompareExchange(ref _started, 1, 0) == 0)
+        {
+            // Never started: nothing is replayed (recovered jobs stay journalled), and adds waiting for the replay go on
+            // to meet the stopped batcher.
+            _replayDone?.TrySetResult();
+        }
+
         // Recovered jobs were accepted in an earlier run: a graceful stop hands them to the batcher before it drains.
         try
         {
@@ -110,7 +128,9 @@ public sealed partial class DurableBatcher<TJob>
     /// </summary>
     public void Dispose()
     {
+        Interlocked.Exchange(ref _started, 1);
         _batcher.Dispose();
+        _replayDone?.TrySetResult();
 
         // The journal closes once its loop has written what is appended; nothing here waits on a handler.
         _ = _journal.DisposeAsync().AsTask();

@@ -65,6 +65,12 @@ public sealed partial class DurableBatcher<TJob> : IBatcher<TJob>, IAsyncDisposa
             options.SegmentBytes, options.TimeProvider, options.OnJournalProblem);
         _journal = Internal.Journal.Open(settings, options.FileSystem);
         _batcher = new Batcher<Journalled<TJob>>(HandleAsync, core, lifetime);
+        if (_journal.Recovered.Count > 0)
+        {
+            // Adds made before Start wait too: recovered jobs keep their place at the front.
+            _replayDone = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _replay = _replayDone.Task;
+        }
     }
 
     /// <inheritdoc/>
