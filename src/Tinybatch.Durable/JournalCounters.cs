@@ -33,6 +33,9 @@ public readonly record struct JournalCounters
     /// <summary>Gets how many segment files were deleted because every job in them had its outcome.</summary>
     public long SegmentsDeleted { get; init; }
 
+    /// <summary>Gets how many live jobs were copied out of an old segment so it could be deleted (disk use stays bounded).</summary>
+    public long Relocated { get; init; }
+
     /// <summary>Gets how many jobs are in the journal without a final outcome.</summary>
     public long LiveJobs { get; init; }
 

@@ -265,6 +265,7 @@ internal sealed partial class Journal
 
         if (doomed is null)
         {
+            RelocateOldest();
             return;
         }
 

@@ -91,6 +91,12 @@ internal sealed partial class Journal
             case RecordKind.Job when body.Length >= RecordFormat.JobBodyPrefix:
                 long sequenceId = BinaryPrimitives.ReadInt64LittleEndian(body);
                 int attempts = BinaryPrimitives.ReadInt32LittleEndian(body[8..]);
+                // A later copy (relocated out of an old segment) replaces the first; attempts never go down.
+                if (found.TryGetValue(sequenceId, out var earlier))
+                {
+                    attempts = Math.Max(attempts, earlier.Entry.Attempts);
+                }
+
                 found[sequenceId] = (new JournalEntry(sequenceId, lsn, recordLength, attempts), body[RecordFormat.JobBodyPrefix..].ToArray());
                 highWater = Math.Max(highWater, sequenceId + 1);
                 return true;

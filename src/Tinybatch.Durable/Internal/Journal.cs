@@ -64,6 +64,7 @@ internal sealed partial class Journal : IAsyncDisposable
                     BytesDiscarded = _counts.BytesDiscarded,
                     Undeserializable = _counts.Undeserializable,
                     SegmentsDeleted = _counts.SegmentsDeleted,
+                    Relocated = _counts.Relocated,
                     LiveJobs = _live.Count,
                     LiveBytes = _liveBytes,
                     DiskBytes = disk,
@@ -325,5 +326,6 @@ internal sealed partial class Journal : IAsyncDisposable
         public long BytesDiscarded;
         public long Undeserializable;
         public long SegmentsDeleted;
+        public long Relocated;
     }
 }

@@ -21,6 +21,26 @@ internal class JournalFileSystem
 
     public virtual byte[] ReadAll(string path) => File.ReadAllBytes(path);
 
+    /// <summary>Reads <paramref name="length"/> bytes at <paramref name="offset"/> of a file.</summary>
+    public virtual byte[] ReadRange(string path, long offset, int length)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        byte[] data = new byte[length];
+        int read = 0;
+        while (read < length)
+        {
+            int n = RandomAccess.Read(handle, data.AsSpan(read), offset + read);
+            if (n == 0)
+            {
+                throw new IOException($"'{path}' ends before offset {offset + length}.");
+            }
+
+            read += n;
+        }
+
+        return data;
+    }
+
     /// <summary>Creates a new segment file for appending (unbuffered: every write is one system call).</summary>
     public virtual Stream Create(string path) =>
         new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, bufferSize: 0);

@@ -79,21 +79,31 @@ public sealed class JournalCommitTests
     }
 
     [Fact]
-    public async Task Release_AnOldJobStillLive_KeepsItsSegmentAndItIsRecovered()
+    public async Task Release_AnOldJobStillLive_IsCopiedForwardSoDiskStaysBoundedAndItIsRecoveredOnce()
     {
         using var dir = new TempDirectory();
         long held;
+        long maxDisk = 0;
         await using (var journal = JournalHarness.Open(dir.Path, segmentBytes: 4096))
         {
             held = await JournalHarness.AppendCommittedAsync(journal, "held");
-            for (int i = 0; i < 50; i++)
+            await journal.WaitForCommitAsync(journal.AppendAttempts([(held, 2)]));
+            for (int i = 0; i < 200; i++)
             {
                 journal.Release([await JournalHarness.AppendCommittedAsync(journal, new string('y', 500))]);
+                maxDisk = Math.Max(maxDisk, journal.Counters.DiskBytes);
             }
+
+            Assert.True(journal.Counters.Relocated > 0);
+            Assert.True(journal.Counters.SegmentsDeleted > 10);
         }
 
+        // 200 jobs of about 520 bytes went through; one job stayed live the whole time.
+        Assert.True(maxDisk < 6 * 4096, $"disk grew to {maxDisk} bytes");
         await using var reopened = JournalHarness.Open(dir.Path);
         var job = Assert.Single(reopened.Recovered);
         Assert.Equal(held, job.SequenceId);
+        Assert.Equal("held", JournalHarness.Text(job));
+        Assert.Equal(2, job.Attempts);
     }
 }
