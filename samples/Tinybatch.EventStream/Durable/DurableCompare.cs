@@ -19,12 +19,17 @@ internal static class DurableCompare
     {
         var inv = CultureInfo.InvariantCulture;
         output.WriteLine(string.Create(inv, $"durable compare: {options.Events:N0} events, {options.Producers} producers, MaxBatchSize={options.BatchSize}, MaxBatchDelay={options.Delay.TotalMilliseconds:F0}ms"));
-        var memory = await MeasureAsync("memory", options, options.Events, TimeSpan.MaxValue, async sink =>
+        Task<(Func<DurableEvent, CancellationToken, ValueTask> Add, Func<ValueTask> Close)> InMemory(IIdempotentSink sink)
         {
             var batcher = new Batcher<DurableEvent>((batch, ct) => sink.WriteAsync(batch.ToArray(), ct), CoreOptions(options, sink));
             batcher.Start();
-            return ((e, ct) => batcher.AddAsync(e, ct), () => batcher.DisposeAsync());
-        }, stop);
+            return Task.FromResult<(Func<DurableEvent, CancellationToken, ValueTask>, Func<ValueTask>)>(((e, ct) => batcher.AddAsync(e, ct), () => batcher.DisposeAsync()));
+        }
+
+        // Warm-up (not reported): the first mode would otherwise pay for JIT compilation and the store's first pages.
+        await MeasureAsync("warmup", options, Math.Min(options.Events, 20_000), TimeSpan.MaxValue, InMemory, stop);
+        await MeasureAsync("warmup", options, Math.Min(options.Events, 20_000), TimeSpan.MaxValue, sink => Durable(options, sink, JournalCommitMode.Fsync), stop);
+        var memory = await MeasureAsync("memory", options, options.Events, TimeSpan.MaxValue, InMemory, stop);
         var fsync = await MeasureAsync("durable-fsync", options, options.Events, TimeSpan.MaxValue, sink => Durable(options, sink, JournalCommitMode.Fsync), stop);
         var flush = await MeasureAsync("durable-flush", options, options.Events, TimeSpan.MaxValue, sink => Durable(options, sink, JournalCommitMode.Flush), stop);
         var naive = await MeasureAsync("naive-fsync-per-event", options, Math.Min(options.Events, NaiveMaxEvents), NaiveBudget, async sink =>
