@@ -1,6 +1,12 @@
 using Tinybatch.EventStream;
 
 // The event-stream demo: see the README section "The main job", or run with --help.
+if (Tinybatch.EventStream.Durable.DurableDemoOptions.IsRequested(args))
+{
+    // --durable DIR: the journalled intake (README "Surviving a crash"); its own options, see DurableDemoOptions.Usage.
+    return await Tinybatch.EventStream.Durable.DurableEntry.RunAsync(args);
+}
+
 DemoOptions options;
 try
 {
