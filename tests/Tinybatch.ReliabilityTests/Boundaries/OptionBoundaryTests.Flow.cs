@@ -125,16 +125,6 @@ public sealed partial class OptionBoundaryTests
         Assert.True(counters.Accepted == 1, $"one job was added: {counters}");
     }
 
-    /// <summary>Waits for the loop to sleep; fails at once if the job already failed (a dead loop fails what it holds).</summary>
-    private static async Task IdleAsync(Subject subject, Task outcome, int mark, string what)
-    {
-        Task idle = subject.Idle();
-        await Task.WhenAny(idle, outcome).Within(mark, what);
-        if (outcome.IsFaulted)
-        {
-            throw new InvalidOperationException($"{what}: the job failed: {outcome.Exception!.InnerException}", outcome.Exception!.InnerException);
-        }
-
-        await idle.Within(mark, what);
-    }
+    private static Task IdleAsync(Subject subject, Task outcome, int mark, string what) =>
+        subject.Idle().IdleUnlessFailed(outcome, mark, what);
 }

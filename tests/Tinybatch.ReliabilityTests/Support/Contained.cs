@@ -78,6 +78,22 @@ internal static class Contained
         task.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
             .Within(mark, what);
 
+    /// <summary>
+    /// Waits for <paramref name="idle"/> (a loop's idle hook); fails at once, with the job's exception, if
+    /// <paramref name="outcome"/> faulted first: a dead loop fails what it holds and never sleeps again.
+    /// </summary>
+    public static async Task IdleUnlessFailed(this Task idle, Task outcome, int mark, string what)
+    {
+        await Task.WhenAny(idle, outcome).Within(mark, what);
+        if (outcome.IsFaulted)
+        {
+            Observe(idle);
+            throw new InvalidOperationException($"{what}: the job failed: {outcome.Exception!.InnerException}", outcome.Exception!.InnerException);
+        }
+
+        await idle.Within(mark, what);
+    }
+
     /// <summary>Polls <paramref name="condition"/> until it holds; fails on an escaped exception or after the guard.</summary>
     public static async Task Until(Func<bool> condition, int mark, string what)
     {
