@@ -113,13 +113,13 @@ public sealed class CallbackThreadTests
                 await Assert.ThrowsAsync<BatcherStoppedException>(() => job.Within(_mark, "a job abandoned at the deadline"));
             }
 
-            // Every abandoned job's letter, and the held batch's completion, delivered somewhere.
+            // Every abandoned job's letter delivered somewhere (a completion of the abandoned batch, if the batcher reports
+            // one, counts too: one that ran inside the call has been counted before the call returned).
             await Contained.Until(
-                () => Volatile.Read(ref _letters) + Volatile.Read(ref _lettersInside) == 3
-                    && Volatile.Read(ref _completions) + Volatile.Read(ref _completionsInside) >= 1,
+                () => Volatile.Read(ref _letters) + Volatile.Read(ref _lettersInside) == 3,
                 _mark,
-                $"the dead letters of the three abandoned jobs and the held batch's completion (so far: {Volatile.Read(ref _letters)} + "
-                + $"{Volatile.Read(ref _lettersInside)} inside letters, {Volatile.Read(ref _completions)} + {Volatile.Read(ref _completionsInside)} inside completions; {Batcher.Counters})");
+                $"the dead letters of the three abandoned jobs (so far: {Volatile.Read(ref _letters)} + "
+                + $"{Volatile.Read(ref _lettersInside)} inside; {Batcher.Counters})");
             Assert.True(Volatile.Read(ref _lettersInside) == 0, $"{Volatile.Read(ref _lettersInside)} of 3 OnDeadLetter calls ran inside {call}");
             Assert.True(Volatile.Read(ref _completionsInside) == 0, $"OnBatchCompleted ran inside {call}");
         }
