@@ -2,7 +2,7 @@ namespace Tinybatch.ReliabilityTests;
 
 /// <summary>
 /// Every test class of this assembly is in this one collection, so the fixture's Dispose runs once, after the last
-/// test: that is where unobserved task exceptions are checked (see <see cref="UnobservedExceptionMonitor"/>).
+/// test: that is where the suite writes its figure of escaped exceptions (see <see cref="UnobservedExceptionFixture"/>).
 /// One collection also keeps the memory measurements free of tests running in parallel.
 /// </summary>
 [CollectionDefinition(Name)]

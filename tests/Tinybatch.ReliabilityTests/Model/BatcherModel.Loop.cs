@@ -1,116 +1,72 @@
 namespace Tinybatch.ReliabilityTests.Model;
 
-/// <summary>The model's dispatch loop.</summary>
+/// <summary>The model's dispatch loop and what it does to a batch's jobs.</summary>
 public sealed partial class BatcherModel
 {
-    private bool SlotFree => HeldCount < Scenario.MaxConcurrent;
+    private bool SlotFree => SlotsHeld < Scenario.MaxConcurrent;
+
+    private long DelayTicks => Scenario.DelayMs * TimeSpan.TicksPerMillisecond;
 
     /// <summary>Runs the loop until it would sleep.</summary>
     private void Run()
     {
-        while (!Abandoned)
+        while (!Abandoned && SlotFree && _queue.First is not null && IsDue())
         {
-            if (_carry is null && !TakeHead())
-            {
-                return;
-            }
-
-            if (!SlotFree || !IsDue())
-            {
-                return;
-            }
-
             Dispatch();
         }
     }
 
-    /// <summary>The oldest live job becomes the carry; markers and cancelled jobs before it are consumed.</summary>
-    private bool TakeHead()
-    {
-        while (_queue.First is { } node)
-        {
-            _queue.RemoveFirst();
-            if (node.Value is ModelFlush)
-            {
-                _markersQueued--;
-                continue;
-            }
-
-            var job = (ModelJob)node.Value;
-            if (job.QueuedCancel)
-            {
-                continue;
-            }
-
-            // A carry keeps its place (and its timestamp) even if its caller cancels later.
-            _carry = job;
-            return true;
-        }
-
-        return false;
-    }
-
     private bool IsDue()
     {
-        if (_markersQueued > 0 || Stopping || Pending >= Scenario.MaxBatchSize
-            || (Scenario.Weighted && PendingWeight >= Scenario.MaxWeight)
-            || (Scenario.Adaptive && HeldCount == 0) || Scenario.DelayMs == 0)
-        {
-            return true;
-        }
-
-        return Scenario.DelayMs > 0 && Now - _carry!.Time >= Scenario.DelayMs;
+        long count = _queue.Count;
+        return Stopping
+            || _queue.Any(j => j.Seq < _lastFlushSeq)
+            || count >= Scenario.MaxBatchSize
+            || (Scenario.Weighted && _queue.Sum(j => j.Weight) >= Scenario.MaxWeight)
+            || (Scenario.Adaptive && SlotsHeld == 0)
+            || Scenario.DelayMs == 0
+            || (Scenario.DelayMs > 0 && Now - _queue.First!.Value.QueueTime >= DelayTicks);
     }
+
+    /// <summary>The oldest queued job's deadline, when only time can make the next batch due and a slot is free.</summary>
+    private long? DelayDeadline =>
+        !Abandoned && SlotFree && Scenario.DelayMs > 0 && _queue.First is { } head && !IsDue()
+            ? head.Value.QueueTime + DelayTicks
+            : null;
 
     private void Dispatch()
     {
-        ModelJob first = _carry!;
-        _carry = null;
-
-        // A carry whose caller cancelled takes no place and no weight in the batch; it keeps only its timestamp role.
-        var kept = new List<ModelJob>();
+        var jobs = new List<ModelJob>();
         long weight = 0;
-        if (!first.QueuedCancel)
+        for (LinkedListNode<ModelJob>? node = _queue.First; node is not null && jobs.Count < Scenario.MaxBatchSize; node = node.Next)
         {
-            kept.Add(first);
-            weight = first.Weight;
+            if (Scenario.Weighted && jobs.Count > 0 && weight + node.Value.Weight > Scenario.MaxWeight)
+            {
+                break;
+            }
+
+            weight += node.Value.Weight;
+            jobs.Add(node.Value);
         }
 
-        while (kept.Count < Scenario.MaxBatchSize && _queue.First is { } node)
+        if (_wokenJob is { } woken && jobs.Contains(woken) && WouldBeCutWithout(woken))
+        {
+            // The woken waiter's job arrives on another thread while this batch, due without it, is cut: the real
+            // batcher may cut before it arrives. The driver avoids such steps (see RealBatcherDriver).
+            Ambiguous = true;
+        }
+
+        for (int i = 0; i < jobs.Count; i++)
         {
             _queue.RemoveFirst();
-            if (node.Value is ModelFlush)
-            {
-                _markersQueued--;
-                break;
-            }
-
-            var job = (ModelJob)node.Value;
-            if (job.QueuedCancel)
-            {
-                continue;
-            }
-
-            if (Scenario.Weighted && weight + job.Weight > Scenario.MaxWeight)
-            {
-                _carry = job;
-                break;
-            }
-
-            weight += job.Weight;
-            kept.Add(job);
         }
 
-        if (kept.Count == 0)
-        {
-            return;
-        }
-
-        var batch = new ModelBatch(++_lastBatchId, kept, Scenario.BehaviourOf(_lastBatchId));
+        var batch = new ModelBatch(++_lastBatchId, jobs, Scenario.BehaviourOf(_lastBatchId), Now);
         Batches.Add(batch);
-        foreach (ModelJob job in kept)
+        foreach (ModelJob job in jobs)
         {
-            job.Dispatched = true;
+            job.Place = JobPlace.InHandler;
+            job.Attempts++;
         }
 
         if (batch.Behaviour is Behaviour.Hold or Behaviour.HoldThenThrow)
@@ -122,38 +78,112 @@ public sealed partial class BatcherModel
         Resolve(batch, batch.Behaviour);
     }
 
-    private void Resolve(ModelBatch batch, Behaviour behaviour)
+    /// <summary>Whether, without <paramref name="woken"/> in the queue, a batch would be due now (and so could be cut before it arrives).</summary>
+    private bool WouldBeCutWithout(ModelJob woken)
     {
-        foreach (ModelJob job in batch.Jobs)
+        LinkedListNode<ModelJob> node = _queue.Find(woken)!;
+        LinkedListNode<ModelJob>? next = node.Next;
+        _queue.Remove(node);
+        bool due = _queue.First is not null && IsDue();
+        if (next is null)
         {
-            Outcome outcome = behaviour switch
-            {
-                Behaviour.Succeed => Outcome.Succeeded(job.Id * 10),
-                Behaviour.Throw => Outcome.Failed(typeof(InjectedFailureException)),
-                Behaviour.WrongCount => Outcome.Failed(typeof(BatchResultCountException)),
-                Behaviour.FailOdd => job.Id % 2 == 0 ? Outcome.Succeeded(job.Id * 10) : Outcome.Failed(typeof(InjectedFailureException)),
-                Behaviour.Forget => Outcome.Failed(typeof(InvalidOperationException)),
-                _ => throw new InvalidOperationException($"Behaviour {behaviour} does not resolve."),
-            };
-            SetOutcome(job, outcome);
-        }
-    }
-
-    private void SetOutcome(ModelJob job, Outcome outcome)
-    {
-        job.Batcher = outcome;
-        if (outcome.Result is not null)
-        {
-            Succeeded++;
+            _queue.AddLast(node);
         }
         else
         {
-            Failed++;
+            _queue.AddBefore(next, node);
+        }
+
+        return due;
+    }
+
+    private void Resolve(ModelBatch batch, Behaviour behaviour)
+    {
+        for (int i = 0; i < batch.Jobs.Count; i++)
+        {
+            ModelJob job = batch.Jobs[i];
+            if (job.IsFinal)
+            {
+                continue;
+            }
+
+            switch (behaviour)
+            {
+                case Behaviour.Succeed:
+                    SetFinal(job, Outcome.Succeeded(job.Id * 10), null);
+                    break;
+                case Behaviour.Throw:
+                    SetFinal(job, Outcome.Failed(typeof(InjectedFailureException)), DeadLetterReason.Failed);
+                    break;
+                case Behaviour.WrongCount:
+                    SetFinal(job, Outcome.Failed(typeof(BatchResultCountException)), DeadLetterReason.Failed);
+                    break;
+                case Behaviour.FailOdd when job.Id % 2 == 0:
+                    SetFinal(job, Outcome.Succeeded(job.Id * 10), null);
+                    break;
+                case Behaviour.FailOdd:
+                    SetFinal(job, Outcome.Failed(typeof(InjectedFailureException)), DeadLetterReason.Failed);
+                    break;
+                case Behaviour.Forget:
+                    SetFinal(job, Outcome.Failed(typeof(InvalidOperationException)), DeadLetterReason.Failed);
+                    break;
+                case Behaviour.RetryFirst when i > 0:
+                    SetFinal(job, Outcome.Succeeded(job.Id * 10), null);
+                    break;
+                case Behaviour.RetryFirst when job.Attempts < Scenario.MaxAttempts:
+                    job.Place = JobPlace.WaitingForRetry;
+                    job.RetryDue = Now + Scenario.RetryDelayTicksOf(job.Id);
+                    Retried++;
+                    break;
+                case Behaviour.RetryFirst:
+                    SetFinal(job, Outcome.Failed(typeof(RetryReasonException)), DeadLetterReason.RetriesExhausted);
+                    break;
+                default:
+                    throw new InvalidOperationException($"Behaviour {behaviour} does not resolve.");
+            }
+        }
+    }
+
+    private void SetFinal(ModelJob job, Outcome outcome, DeadLetterReason? letter, bool counts = true)
+    {
+        job.Place = JobPlace.Final;
+        job.Batcher = outcome;
+        job.Letter = letter;
+        if (counts)
+        {
+            if (outcome.Result is not null)
+            {
+                Succeeded++;
+            }
+            else
+            {
+                Failed++;
+            }
         }
 
         if (job.Awaited && !job.Caller.IsSet)
         {
             job.Caller = outcome;
         }
+
+        PlaceFreed();
     }
+
+    private ModelJob? _wokenJob;
+
+    /// <summary>A final outcome (or a cancellation) gave a place back: a waiting add takes it.</summary>
+    private void PlaceFreed()
+    {
+        if (Stopping || IsFull || Waiting is not { } waiter)
+        {
+            return;
+        }
+
+        waiter.Add = Outcome.Accepted;
+        waiter.Job = Accept(waiter.Id, waiter.Awaited, cancelable: waiter.Awaited);
+        _wokenJob = waiter.Job;
+    }
+
+    /// <summary>Ends an operation: a woken waiter's job no longer races anything.</summary>
+    public void EndOperation() => _wokenJob = null;
 }

@@ -6,9 +6,9 @@ namespace Tinybatch.ReliabilityTests.Model;
 public sealed partial class RealBatcherDriver
 {
     /// <summary>
-    /// Waits until the batcher has done what the model predicts for this step and its loop sleeps. With no batch held,
-    /// the test hook WhenIdleAsync is the barrier; with a batch held it cannot be (it waits for an empty pipeline), so
-    /// the loop's sleep flags are read instead.
+    /// Waits until the batcher has done what the model predicts for this step and its loop sleeps. With no slot held, the
+    /// test hook WhenIdleAsync is the barrier; with a batch held it cannot be (it waits for an empty pipeline), so the
+    /// loop's sleep flags are read instead.
     /// </summary>
     private async Task QuiesceAsync(string label)
     {
@@ -35,7 +35,7 @@ public sealed partial class RealBatcherDriver
         {
             await WithGuard(_batcher.Completion, label, "Completion");
         }
-        else if (_model.HeldCount == 0)
+        else if (_model.SlotsHeld == 0)
         {
             await WithGuard(_batcher.WhenIdleAsync(), label, "WhenIdleAsync");
         }
@@ -82,24 +82,26 @@ public sealed partial class RealBatcherDriver
         if (handled != _model.Batches.Count)
         {
             string expected = string.Join(" ", _model.Batches.Select(b => $"[{string.Join(',', b.Jobs.Select(j => j.Id))}]"));
-            return $"handler saw {handled} batches {seen}, model {_model.Batches.Count} {expected}; model state {_model.Describe()}; real {_batcher.Counters}";
+            return $"handler saw {handled} batches {seen}, model {_model.Batches.Count} {expected}; model state {_model.Describe()}; real {c}";
         }
 
-        if (c.Succeeded != _model.Succeeded || c.Failed != _model.Failed || c.Canceled != _model.Canceled)
+        if (c.Succeeded != _model.Succeeded || c.Failed != _model.Failed || c.Canceled != _model.Canceled
+            || c.Dropped != _model.Dropped || c.Retried != _model.Retried)
         {
-            return $"counters {c}, model succeeded={_model.Succeeded} failed={_model.Failed} canceled={_model.Canceled}";
+            return $"counters {c}, model succeeded={_model.Succeeded} failed={_model.Failed} canceled={_model.Canceled} "
+                + $"dropped={_model.Dropped} retried={_model.Retried}; model state {_model.Describe()}";
         }
 
-        if (_batcher.InFlightBatches != _model.HeldCount)
+        if (_batcher.InFlightBatches != _model.SlotsHeld)
         {
-            return $"in-flight batches {_batcher.InFlightBatches}, model {_model.HeldCount}";
+            return $"in-flight batches {_batcher.InFlightBatches}, model {_model.SlotsHeld}";
         }
 
-        foreach (ModelJob job in _model.Jobs.Where(j => j.Awaited && j.Caller.IsSet))
+        foreach ((int id, Task task) in AddTasks())
         {
-            if (!_callers[job.Id].IsCompleted)
+            if (ExpectedCallerOutcome(id).IsSet && !task.IsCompleted)
             {
-                return $"caller of job {job.Id} not completed, model {job.Caller}";
+                return $"the add or caller of job {id} has not completed, model {ExpectedCallerOutcome(id)}";
             }
         }
 
@@ -111,6 +113,11 @@ public sealed partial class RealBatcherDriver
             }
         }
 
+        if (_waves.Any(w => !w.IsCompleted))
+        {
+            return "a cancelled caller of a wave has not completed";
+        }
+
         if (_model.Stopped && _stops.Any(s => !s.IsCompleted))
         {
             return "a stop has not completed";
@@ -118,6 +125,9 @@ public sealed partial class RealBatcherDriver
 
         return null;
     }
+
+    private IEnumerable<(int Id, Task Task)> AddTasks() =>
+        _callers.Select(c => (c.Key, (Task)c.Value)).Concat(_adds.Select(a => (a.Key, a.Value)));
 
     /// <summary>Compares everything observable at a quiescent point; also checks the contract's invariants.</summary>
     private void Compare(string label)
@@ -130,46 +140,47 @@ public sealed partial class RealBatcherDriver
         }
 
         // Invariants, on what the real batcher did.
-        int last = -1;
         foreach (int[] batch in batches)
         {
             Check(batch.Length >= 1 && batch.Length <= _scenario.MaxBatchSize, $"{label}: a batch of {batch.Length} jobs (MaxBatchSize {_scenario.MaxBatchSize})");
             long weight = batch.Sum(_scenario.WeightOf);
             Check(!_scenario.Weighted || weight <= _scenario.MaxWeight, $"{label}: a batch weighs {weight} (MaxBatchWeight {_scenario.MaxWeight})");
-            foreach (int job in batch)
-            {
-                Check(job > last, $"{label}: job {job} dispatched after job {last}: not FIFO, or dispatched twice");
-                last = job;
-            }
+            Check(batch.Distinct().Count() == batch.Length, $"{label}: a job twice in one batch [{string.Join(',', batch)}]");
         }
-
-        CheckDelayInvariant(label, batches);
 
         // The model.
         for (int i = 0; i < Math.Max(batches.Count, _model.Batches.Count); i++)
         {
             string real = i < batches.Count ? string.Join(',', batches[i]) : "-";
             string model = i < _model.Batches.Count ? string.Join(',', _model.Batches[i].Jobs.Select(j => j.Id)) : "-";
-            Check(real == model, $"{label}: batch {i + 1} is [{real}], model [{model}]");
+            Check(real == model, $"{label}: batch {i + 1} is [{real}], model [{model}]; model state {_model.Describe()}");
         }
 
         BatcherCounters c = _batcher.Counters;
         var expected = new BatcherCounters(
-            _model.Accepted, _model.Succeeded, _model.Failed, _model.Canceled, 0, _model.Rejected, 0,
-            _model.Pending, _model.InFlightJobs, _model.Batches.Count, 0);
+            _model.Accepted, _model.Succeeded, _model.Failed, _model.Canceled, _model.Dropped, _model.Rejected, _model.Retried,
+            c.Pending, c.InFlight, _model.Batches.Count, 0);
         Check(c == expected, $"{label}: counters {c}, model {expected}");
+        Check(c.Pending + c.InFlight == _model.Live, $"{label}: pending {c.Pending} + in flight {c.InFlight}, model {_model.Live} jobs without a final outcome");
         Check(c.Accepted == c.Completed + c.Pending + c.InFlight, $"{label}: counters do not add up: {c}");
 
-        foreach (ModelJob job in _model.Jobs.Where(j => j.Awaited))
+        foreach ((int id, Task task) in AddTasks())
         {
-            Outcome real = CallerOutcome(_callers[job.Id]);
-            Check(real == job.Caller, $"{label}: caller of job {job.Id} saw {real}, model {job.Caller}");
+            Outcome real = CallerOutcome(task);
+            Outcome model = ExpectedCallerOutcome(id);
+            Check(real == model, $"{label}: the caller of job {id} ({_expectedAdds[id].Kind}, {_expectedAdds[id].Result}) saw {real}, model {model}");
         }
 
         foreach (ModelFlush flush in _model.Flushes)
         {
             bool done = _flushes[flush.Index].IsCompleted;
-            Check(done == _model.FlushComplete(flush), $"{label}: flush {flush.Index} completed={done}, model {_model.FlushComplete(flush)}");
+            Check(done == _model.FlushComplete(flush), $"{label}: flush {flush.Index} completed={done}, model {_model.FlushComplete(flush)} "
+                + $"(waits for [{string.Join(',', flush.Before.Where(j => !j.IsFinal).Select(j => j.Id))}])");
+        }
+
+        foreach (Task wave in _waves)
+        {
+            Check(wave.IsCanceled, $"{label}: a caller of a cancellation wave ended {wave.Status}: {wave.Exception?.InnerException?.Message}");
         }
 
         foreach (Task stop in _stops)
@@ -179,36 +190,17 @@ public sealed partial class RealBatcherDriver
         }
     }
 
-    /// <summary>No accepted job waits past MaxBatchDelay while a handler slot is free.</summary>
-    private void CheckDelayInvariant(string label, List<int[]> batches)
+    private static Outcome CallerOutcome(Task task) => task.Status switch
     {
-        if (_scenario.DelayMs <= 0 || _batcher.InFlightBatches >= _scenario.MaxConcurrent || _model.Stopping)
-        {
-            return;
-        }
-
-        var dispatched = batches.SelectMany(b => b).ToHashSet();
-        long now = (long)(_time.GetUtcNow() - _start).TotalMilliseconds;
-        foreach (ModelJob job in _model.Jobs)
-        {
-            bool canceledByCaller = _callerCancels.TryGetValue(job.Id, out CancellationTokenSource? cts) && cts.IsCancellationRequested;
-            if (!dispatched.Contains(job.Id) && !canceledByCaller)
-            {
-                Check(now - job.Time < _scenario.DelayMs, $"{label}: job {job.Id} has waited {now - job.Time} ms (MaxBatchDelay {_scenario.DelayMs} ms) with a slot free");
-            }
-        }
-    }
-
-    private static Outcome CallerOutcome(Task<int> task) => task.Status switch
-    {
-        TaskStatus.RanToCompletion => Outcome.Succeeded(task.Result),
+        TaskStatus.RanToCompletion when task is Task<int> result => Outcome.Succeeded(result.Result),
+        TaskStatus.RanToCompletion => Outcome.Accepted,
         TaskStatus.Canceled => Outcome.Canceled,
         TaskStatus.Faulted when task.Exception!.InnerException is OperationCanceledException => Outcome.Canceled,
         TaskStatus.Faulted => Outcome.Failed(task.Exception!.InnerException!.GetType()),
         _ => Outcome.None,
     };
 
-    /// <summary>After the drain: every accepted job has exactly one outcome, and it is the model's.</summary>
+    /// <summary>After the drain: every accepted job has exactly one outcome, and it is the model's; every letter is right.</summary>
     private void CheckFinal()
     {
         Compare("final");
@@ -218,25 +210,29 @@ public sealed partial class RealBatcherDriver
             foreach (ModelJob job in _model.Jobs)
             {
                 var completions = _completed.Where(x => x.Job == job.Id).ToList();
-                int letters = _deadLetters.Count(d => d.Job == job.Id);
+                var letters = _deadLetters.Where(d => d.Job == job.Id).ToList();
                 Check(completions.Count <= 1, $"final: job {job.Id} completed {completions.Count} times");
-                if (job.QueuedCancel)
+                if (completions.Count == 1)
                 {
-                    Check(completions.Count == 0 && letters == 0, $"final: job {job.Id} was cancelled while queued but has {completions.Count} completions, {letters} dead letters");
-                    continue;
+                    (int _, JobStatus status, Exception? exception, int? result) = completions[0];
+                    Outcome real = status == JobStatus.Succeeded ? Outcome.Succeeded(result!.Value) : Outcome.Failed(exception!.GetType());
+                    Check(real == job.Batcher, $"final: job {job.Id} completed as {real}, model {job.Batcher}");
+                }
+                else
+                {
+                    Check(job.QueuedCancel || job.Letter is DeadLetterReason.Dropped or DeadLetterReason.Stopped,
+                        $"final: job {job.Id} has no completion, model {job.Batcher} ({job.Letter})");
                 }
 
-                if (completions.Count == 0)
-                {
-                    Check(letters == 1 && _deadLetters.Single(d => d.Job == job.Id).Reason == DeadLetterReason.Stopped, $"final: job {job.Id} has no outcome (lost) or {letters} dead letters");
-                    Check(job.Batcher == Outcome.Failed(typeof(BatcherStoppedException)), $"final: job {job.Id} failed on stop, model {job.Batcher}");
-                    continue;
-                }
+                string reasons = string.Join(',', letters.Select(l => l.Reason));
+                Check(letters.Count == (job.Letter is null ? 0 : 1) && (job.Letter is null || letters[0].Reason == job.Letter),
+                    $"final: job {job.Id} ({job.Batcher}) has dead letters [{reasons}], model [{job.Letter}]");
+            }
 
-                (int _, JobStatus status, Exception? exception, int? result) = completions[0];
-                Outcome real = status == JobStatus.Succeeded ? Outcome.Succeeded(result!.Value) : Outcome.Failed(exception!.GetType());
-                Check(real == job.Batcher, $"final: job {job.Id} completed as {real}, model {job.Batcher}");
-                Check(letters == (status == JobStatus.Succeeded ? 0 : 1), $"final: job {job.Id} ({status}) has {letters} dead letters");
+            foreach ((int id, DeadLetterReason? letter) in _model.Refused)
+            {
+                string reasons = string.Join(',', _deadLetters.Where(d => d.Job == id).Select(l => l.Reason));
+                Check(reasons == (letter?.ToString() ?? ""), $"final: refused job {id} has dead letters [{reasons}], model [{letter}]");
             }
         }
 

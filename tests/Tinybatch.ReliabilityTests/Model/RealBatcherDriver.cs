@@ -9,7 +9,10 @@ namespace Tinybatch.ReliabilityTests.Model;
 /// </summary>
 public sealed partial class RealBatcherDriver : IAsyncDisposable
 {
-    private static readonly TimeSpan Guard = HangGuard.Timeout;
+    /// <summary>Wave callers take ids from here up, apart from the model's jobs.</summary>
+    private const int WaveIds = 1_000_000;
+
+    private static readonly TimeSpan Guard = Support.Contained.Guard;
 
     private readonly Scenario _scenario;
     private readonly BatcherModel _model;
@@ -22,17 +25,18 @@ public sealed partial class RealBatcherDriver : IAsyncDisposable
     private readonly List<(int Job, JobStatus Status, Exception? Exception, int? Result)> _completed = [];
     private readonly List<DeadLetter<int>> _deadLetters = [];
     private readonly Dictionary<int, Task<int>> _callers = [];
+    private readonly Dictionary<int, Task> _adds = [];
+    private readonly Dictionary<int, (AddKind Kind, AddResult Result)> _expectedAdds = [];
     private readonly Dictionary<int, CancellationTokenSource> _callerCancels = [];
+    private readonly List<Task> _waves = [];
     private readonly List<Task> _flushes = [];
     private readonly List<Task> _stops = [];
     private readonly CancellationTokenSource _deadline = new();
-    private readonly DateTimeOffset _start;
 
     public RealBatcherDriver(Scenario scenario)
     {
         _scenario = scenario;
         _model = new BatcherModel(scenario);
-        _start = _time.GetUtcNow();
         var options = new BatcherOptions<int, int>
         {
             MaxBatchSize = scenario.MaxBatchSize,
@@ -40,6 +44,9 @@ public sealed partial class RealBatcherDriver : IAsyncDisposable
             MaxConcurrentBatches = scenario.MaxConcurrent,
             Capacity = scenario.Capacity,
             Mode = scenario.Adaptive ? BatchingMode.Adaptive : BatchingMode.Fixed,
+            OverflowPolicy = scenario.Policy,
+            Retry = new JobRetryPolicy(scenario),
+            HandlerTimeout = scenario.TimeoutMs > 0 ? TimeSpan.FromMilliseconds(scenario.TimeoutMs) : Timeout.InfiniteTimeSpan,
             TimeProvider = _time,
             OnBatchCompleted = OnBatchCompleted,
             OnDeadLetter = d => { lock (_gate) { _deadLetters.Add(d); } },
@@ -54,6 +61,16 @@ public sealed partial class RealBatcherDriver : IAsyncDisposable
         _batcher.Start();
     }
 
+    /// <summary>Gets what the sequence exercised, for the suite's figures.</summary>
+    public Coverage Covered => new(
+        _model.Evictions,
+        _model.Compactions,
+        _model.Flushes.Count,
+        (int)_model.Retried,
+        (int)_model.TimedOut,
+        _model.Abandoned ? 1 : 0,
+        _model.Waiters.Count);
+
     /// <summary>Runs every operation, then drains (release all, stop) and checks the final state.</summary>
     public async Task RunAsync()
     {
@@ -61,7 +78,7 @@ public sealed partial class RealBatcherDriver : IAsyncDisposable
         for (int step = 0; step < _scenario.Ops.Length; step++)
         {
             Op op = _scenario.Ops[step];
-            await ApplyAsync(op);
+            await ApplyAsync(op, step);
             await QuiesceAsync($"step {step} {op}");
             Compare($"after step {step} {op}");
         }
@@ -81,7 +98,8 @@ public sealed partial class RealBatcherDriver : IAsyncDisposable
         await _batcher.StopAsync(_deadline.Token).WaitAsync(Guard);
 
         // Observe every caller's task, also when a check failed half-way: none may surface as an unobserved exception.
-        await Task.WhenAll(_callers.Values).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default).WaitAsync(Guard);
+        Task[] all = [.. _callers.Values, .. _adds.Values, .. _waves, .. _flushes];
+        await Task.WhenAll(all).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default).WaitAsync(Guard);
         _deadline.Dispose();
         foreach (CancellationTokenSource cts in _callerCancels.Values)
         {
@@ -137,6 +155,14 @@ public sealed partial class RealBatcherDriver : IAsyncDisposable
                 }
 
                 break;
+            case Behaviour.RetryFirst:
+                batch.Retry(0, new RetryReasonException(jobs[0]));
+                for (int i = 1; i < jobs.Length; i++)
+                {
+                    batch.SetResult(i, jobs[i] * 10);
+                }
+
+                break;
             case Behaviour.Forget:
                 break;
         }
@@ -149,12 +175,33 @@ public sealed partial class RealBatcherDriver : IAsyncDisposable
             for (int i = 0; i < batch.Count; i++)
             {
                 JobOutcome<int> outcome = batch.GetOutcome(i);
-                _completed.Add((batch[i], outcome.Status, outcome.Exception, outcome.Status == JobStatus.Succeeded ? outcome.Result : null));
+                if (outcome.Status != JobStatus.Retry)
+                {
+                    _completed.Add((batch[i], outcome.Status, outcome.Exception, outcome.Status == JobStatus.Succeeded ? outcome.Result : null));
+                }
             }
         }
     }
 
     private static int Pick(int arg, int count) => count == 0 ? -1 : arg % count;
+
+    /// <summary>What one sequence exercised.</summary>
+    public readonly record struct Coverage(int Evictions, int Compactions, int Flushes, int Retries, int Timeouts, int Deadlines, int SpaceWaits);
+
+    /// <summary>The scenario's retry policy: its attempts, and a delay of the base plus the job's id in microseconds.</summary>
+    private sealed class JobRetryPolicy : RetryPolicy
+    {
+        private readonly Scenario _scenario;
+
+        public JobRetryPolicy(Scenario scenario)
+        {
+            _scenario = scenario;
+            MaxAttempts = scenario.MaxAttempts;
+        }
+
+        public override TimeSpan GetDelay(int nextAttempt, Exception? reason) =>
+            TimeSpan.FromTicks(_scenario.RetryDelayTicksOf(((RetryReasonException)reason!).Job));
+    }
 
     /// <summary>The loop's sleep, through the batcher's test hook: WhenIdleAsync cannot be used while a batch is held.</summary>
     private static class LoopProbe

@@ -12,6 +12,19 @@ namespace Tinybatch.ReliabilityTests.Properties;
 [Collection(ReliabilitySuite.Name)]
 public sealed class ModelPropertyTests(ITestOutputHelper output)
 {
+    private static long s_evictions;
+    private static long s_compactions;
+    private static long s_flushes;
+    private static long s_retries;
+    private static long s_timeouts;
+    private static long s_deadlines;
+    private static long s_spaceWaits;
+    private static long s_withEviction;
+    private static long s_withCompaction;
+    private static long s_withRetry;
+    private static long s_withTimeout;
+    private static long s_withDeadline;
+
     /// <summary>Gets the number of sequences to run: several thousand per CI run by default.</summary>
     public static long Iterations =>
         long.TryParse(Environment.GetEnvironmentVariable("TINYBATCH_PROPERTY_ITER"), NumberStyles.Integer, CultureInfo.InvariantCulture, out long n) && n > 0
@@ -27,17 +40,37 @@ public sealed class ModelPropertyTests(ITestOutputHelper output)
             seed: Environment.GetEnvironmentVariable("CsCheck_Seed"),
             iter: Iterations,
             print: s => s.ToString());
-        SuiteFigures.Record($"property: sequences={Iterations}");
-        output.WriteLine($"property: sequences={Iterations}");
+        string line = $"property: sequences={Iterations} evictions={s_evictions} compactions={s_compactions} flushes={s_flushes} "
+            + $"retries={s_retries} timeouts={s_timeouts} deadlines={s_deadlines} space-waits={s_spaceWaits}; sequences with "
+            + $"an eviction={s_withEviction} a compaction={s_withCompaction} a retry={s_withRetry} a timeout={s_withTimeout} a deadline={s_withDeadline}";
+        SuiteFigures.Record(line);
+        output.WriteLine(line);
     }
 
     /// <summary>Runs one scenario synchronously: CsCheck's Sample drives threads of its own.</summary>
     internal static void RunScenario(Scenario scenario)
     {
-        Task.Run(async () =>
+        RealBatcherDriver.Coverage covered = Task.Run(async () =>
         {
             await using var driver = new RealBatcherDriver(scenario);
             await driver.RunAsync();
+            return driver.Covered;
         }).GetAwaiter().GetResult();
+        Count(ref s_evictions, ref s_withEviction, covered.Evictions);
+        Count(ref s_compactions, ref s_withCompaction, covered.Compactions);
+        Count(ref s_retries, ref s_withRetry, covered.Retries);
+        Count(ref s_timeouts, ref s_withTimeout, covered.Timeouts);
+        Count(ref s_deadlines, ref s_withDeadline, covered.Deadlines);
+        Interlocked.Add(ref s_flushes, covered.Flushes);
+        Interlocked.Add(ref s_spaceWaits, covered.SpaceWaits);
+    }
+
+    private static void Count(ref long total, ref long sequences, int count)
+    {
+        Interlocked.Add(ref total, count);
+        if (count > 0)
+        {
+            Interlocked.Increment(ref sequences);
+        }
     }
 }
