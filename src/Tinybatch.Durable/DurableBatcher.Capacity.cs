@@ -35,7 +35,8 @@ public sealed partial class DurableBatcher<TJob>
                     $"The job takes {item.Bytes} bytes in the journal, more than the MaxBufferedWeight of durable batcher '{Name}' ({_maxBytes}): no journal could hold it.")
                 {
                     Weight = item.Bytes,
-                    MaxBatchWeight = _maxBytes,
+                    MaxWeight = _maxBytes,
+                    LimitName = nameof(BatcherOptions.MaxBufferedWeight),
                 };
             }
 
