@@ -22,6 +22,9 @@ public sealed partial class Batcher<TJob, TResult>
         _telemetry.RecordDispatch(Name, batch, _settings.Time);
     }
 
+    /// <summary>Whether the loop must read the clock when it cuts a batch: only while a histogram that uses it listens.</summary>
+    internal bool NeedsDispatchTime => _telemetry.DispatchTimeEnabled;
+
     /// <summary>Marks the current thread as running this batcher's handler or callbacks, for as long as it does.</summary>
     private ExecutionContext CallbackContext => _callbackContext ??= CallbackScope.CaptureFor(this);
 

@@ -1,201 +1,257 @@
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Time.Testing;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Tinybatch.Tests.TestSupport;
 
 namespace Tinybatch.Tests;
 
 /// <summary>
-/// The core's own metrics (System.Diagnostics.Metrics, no dependency): each dispatched batch records its size, and
-/// each job how long it waited from its add to its dispatch, on the batcher's clock.
+/// The job-outcome counter, <c>tinybatch.job.outcomes</c>: one instrument whose <c>tinybatch.job.outcome</c> attribute
+/// says what became of the jobs, with <c>error.type</c> on failures, as ASP.NET Core's rate-limiting counter does. A batch
+/// records each outcome kind once (failures once per job, each with its own error type); a refusal, a drop or a
+/// cancellation records once. Whatever the path, each outcome's total equals the batcher's own counter.
 /// </summary>
 [Collection(NonParallel.Name)]
-public class TelemetryTests
+public sealed class TelemetryTests : IDisposable
 {
-    [Fact]
-    public async Task Dispatch_WithAListener_RecordsBatchSizesAndEachJobsWaitOnTheBatchersClock()
+    private const string NameTag = "tinybatch.batcher.name";
+    private const string OutcomeTag = "tinybatch.job.outcome";
+    private const string ErrorTypeTag = "error.type";
+
+    private readonly TestMeterFactory _meters = new();
+    private readonly MetricCollector<long> _outcomes;
+
+    public TelemetryTests() => _outcomes = new(_meters, TinybatchTelemetry.MeterName, "tinybatch.job.outcomes");
+
+    public void Dispose()
     {
-        string name = $"telemetry-{Guid.NewGuid():N}";
-        var sizes = new List<int>();
-        var waits = new List<double>();
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == "Tinybatch" && instrument.Name is "tinybatch.batch.size" or "tinybatch.job.wait_time")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.SetMeasurementEventCallback<int>((instrument, value, tags, state) =>
-        {
-            if (IsOurs(tags, name))
-            {
-                lock (sizes)
-                {
-                    sizes.Add(value);
-                }
-            }
-        });
-        listener.SetMeasurementEventCallback<double>((instrument, value, tags, state) =>
-        {
-            if (IsOurs(tags, name))
-            {
-                lock (waits)
-                {
-                    waits.Add(value);
-                }
-            }
-        });
-        listener.Start();
-
-        var time = new FakeTimeProvider();
-        var recorder = new Recorder<int>();
-        await using var batcher = new Batcher<int, int>(
-            recorder.Echo,
-            new BatcherOptions<int, int> { Name = name, MaxBatchSize = 3, MaxBatchDelay = TimeSpan.FromMilliseconds(10), TimeProvider = time });
-        batcher.Start();
-        batcher.TryAdd(1);
-        batcher.TryAdd(2);
-        batcher.TryAdd(3);
-        await recorder.WhenBatchesAsync(1);
-        batcher.TryAdd(4);
-        await batcher.IdleAsync();
-        time.Advance(TimeSpan.FromMilliseconds(10));
-        await recorder.WhenBatchesAsync(2);
-        await batcher.StopAsync().Guarded();
-
-        lock (sizes)
-        {
-            Assert.Equal([3, 1], sizes);
-        }
-
-        lock (waits)
-        {
-            Assert.Equal([0, 0, 0, 0.010], waits);
-        }
+        _outcomes.Dispose();
+        _meters.Dispose();
     }
 
     [Fact]
-    public async Task Counters_ObservedThroughTheMeter_MatchTheBatchersOwnAndBatchDurationIsOnItsClock()
+    public async Task Outcomes_HandlerCompletesSomeJobsAndFailsOthers_OneSucceededPerBatchAndOneFailedPerJobWithItsErrorType()
     {
-        string name = $"telemetry-{Guid.NewGuid():N}";
-        var observed = new Dictionary<string, long>();
-        var durations = new List<double>();
-        using var listener = new MeterListener
-        {
-            InstrumentPublished = (instrument, l) =>
+        await using var batcher = NewBatcher(
+            (batch, ct) =>
             {
-                if (instrument.Meter.Name == "Tinybatch" && (instrument.Name.StartsWith("tinybatch.jobs.", StringComparison.Ordinal) || instrument.Name == "tinybatch.batch.duration"))
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
+                batch.SetResult(0, 0);
+                batch.Fail(1, new FormatException("bad record"));
+                batch.SetResult(2, 2);
+                batch.Fail(3, new TimeoutException("slow sink"));
+                return default;
             },
-        };
-        listener.SetMeasurementEventCallback<long>((instrument, value, tags, state) =>
-        {
-            if (IsOurs(tags, name))
-            {
-                lock (observed)
-                {
-                    observed[instrument.Name] = value;
-                }
-            }
-        });
-        listener.SetMeasurementEventCallback<double>((instrument, value, tags, state) =>
-        {
-            if (IsOurs(tags, name))
-            {
-                lock (durations)
-                {
-                    durations.Add(value);
-                }
-            }
-        });
-        listener.Start();
+            o => o.MaxBatchSize = 4);
+        AddAll(batcher, 4);
 
-        var time = new FakeTimeProvider();
-        var gate = new HandlerGate();
-        await using var batcher = new Batcher<int, int>(
-            async (batch, ct) =>
-            {
-                await gate.PassAsync();
-                batch.SetResult(0, batch[0]);
-                batch.Fail(1, new InvalidOperationException("failed on purpose"));
-            },
-            new BatcherOptions<int, int> { Name = name, MaxBatchSize = 2, MaxBatchDelay = Timeout.InfiniteTimeSpan, TimeProvider = time });
         batcher.Start();
-        batcher.TryAdd(1);
-        batcher.TryAdd(2);
-        await gate.WhenEnteredAsync(1);
-        time.Advance(TimeSpan.FromMilliseconds(250));
-        gate.Open();
         await batcher.FlushAsync().Guarded();
-        listener.RecordObservableInstruments();
 
-        lock (observed)
-        {
-            Assert.Equal((2L, 1L, 1L), (observed["tinybatch.jobs.accepted"], observed["tinybatch.jobs.processed"], observed["tinybatch.jobs.failed"]));
-        }
+        Assert.Equal(
+            [("succeeded", 2L, null), ("failed", 1L, "System.FormatException"), ("failed", 1L, "System.TimeoutException")],
+            Recorded().OrderBy(m => m.Outcome == "failed").ThenBy(m => m.ErrorType));
+        AssertMatchesCounters(batcher);
+    }
 
-        lock (durations)
+    [Fact]
+    public async Task Outcomes_HandlerThrows_EveryJobFailedWithTheExceptionsFullTypeName()
+    {
+        await using var batcher = NewBatcher((batch, ct) => throw new TimeoutException("sink down"), o => o.MaxBatchSize = 3);
+        AddAll(batcher, 3);
+
+        batcher.Start();
+        await batcher.FlushAsync().Guarded();
+
+        Assert.Equal(Enumerable.Repeat(("failed", 1L, (string?)"System.TimeoutException"), 3), Recorded());
+        AssertMatchesCounters(batcher);
+    }
+
+    [Fact]
+    public async Task Outcomes_CallerCancelsAQueuedJob_OneCanceledWithoutErrorType()
+    {
+        await using var batcher = NewBatcher(SucceedAll);
+        using var cancel = new CancellationTokenSource();
+        Task<int> waiting = batcher.AddAndWaitAsync(1, cancel.Token).AsTask();
+
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting.Guarded());
+        Assert.Equal([("canceled", 1L, null)], Recorded());
+        AssertMatchesCounters(batcher);
+    }
+
+    [Fact]
+    public async Task Outcomes_AddsRefused_OneRejectedPerRefusal()
+    {
+        await using var batcher = NewBatcher(SucceedAll, o =>
         {
-            Assert.Equal([0.25], durations);
-        }
+            o.Capacity = o.MaxBatchSize = 2;
+            o.OverflowPolicy = OverflowPolicy.Reject;
+            o.Weigher = job => job;
+            o.MaxJobWeight = 10;
+        });
+        Assert.True(batcher.TryAdd(1));
+        Assert.True(batcher.TryAdd(1));
+
+        Assert.False(batcher.TryAdd(1));                                                    // full
+        await Assert.ThrowsAsync<BatcherFullException>(() => batcher.AddAsync(1).Guarded()); // full, Reject
+        Assert.Throws<JobTooHeavyException>(() => batcher.TryAdd(11));                       // too heavy
+        await batcher.StopAsync().Guarded();
+        Assert.False(batcher.TryAdd(1));                                                    // stopped
+        await Assert.ThrowsAsync<BatcherStoppedException>(() => batcher.AddAsync(1).Guarded());
+
+        Assert.Equal(5, Sum("rejected"));
+        Assert.All(Recorded().Where(m => m.Outcome == "rejected"), m => Assert.Null(m.ErrorType));
+        AssertMatchesCounters(batcher);
+    }
+
+    [Fact]
+    public async Task Outcomes_StopRefusesAddsWaitingForSpace_RejectedCountsEveryWaitingAdd()
+    {
+        await using var batcher = NewBatcher(SucceedAll, o => o.Capacity = o.MaxBatchSize = 1);
+        Assert.True(batcher.TryAdd(1));
+        Task waiting = batcher.AddAsync(2).AsTask();
+        Task<int> waitingForResult = batcher.AddAndWaitAsync(3).AsTask();
+        Assert.False(waiting.IsCompleted || waitingForResult.IsCompleted);
+
+        await batcher.StopAsync().Guarded();
+
+        await Assert.ThrowsAsync<BatcherStoppedException>(() => waiting.Guarded());
+        await Assert.ThrowsAsync<BatcherStoppedException>(() => waitingForResult.Guarded());
+        Assert.Equal([("rejected", 2L, null), ("succeeded", 1L, null)], Recorded().Order());
+        AssertMatchesCounters(batcher);
+    }
+
+    [Fact]
+    public async Task Outcomes_DropOldestEvictsQueuedJobs_OneDroppedPerEvictedJob()
+    {
+        await using var batcher = NewBatcher(SucceedAll, o =>
+        {
+            o.Capacity = o.MaxBatchSize = 2;
+            o.OverflowPolicy = OverflowPolicy.DropOldest;
+        });
+
+        AddAll(batcher, 5);
+
+        Assert.Equal([("dropped", 1L, null), ("dropped", 1L, null), ("dropped", 1L, null)], Recorded());
+        AssertMatchesCounters(batcher);
     }
 
     /// <summary>
-    /// Recording a finished batch runs user code (the clock, metric listeners). Should it throw, the batch must still
-    /// be handed back to the loop: its outcomes stand, the failure is counted, and flush and stop still complete.
+    /// <see cref="OverflowPolicy.DropWrite"/> refuses the new job: it was never accepted, so it is a refusal, whether the
+    /// add was a <c>TryAdd</c> or an <c>AddAsync</c>, as the batcher's counters say.
     /// </summary>
     [Fact]
-    public async Task Completion_ClockThrowsWhileRecordingTheBatch_BatchStillRetiredAndFailureCounted()
+    public async Task Outcomes_DropWriteRefusesTheNewJob_RejectedWhateverTheAdd()
     {
-        using var listener = new MeterListener
+        await using var batcher = NewBatcher(SucceedAll, o =>
         {
-            InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Meter.Name == "Tinybatch" && instrument.Name == "tinybatch.batch.duration")
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            },
-        };
-        listener.Start();
-        var time = new BreakableClock();
+            o.Capacity = o.MaxBatchSize = 1;
+            o.OverflowPolicy = OverflowPolicy.DropWrite;
+        });
+        Assert.True(batcher.TryAdd(1));
+
+        Assert.False(batcher.TryAdd(2));
+        await batcher.AddAsync(3).Guarded();
+        await Assert.ThrowsAsync<JobDroppedException>(() => batcher.AddAndWaitAsync(4).Guarded());
+
+        Assert.Equal([("rejected", 1L, null), ("rejected", 1L, null), ("rejected", 1L, null)], Recorded());
+        AssertMatchesCounters(batcher);
+    }
+
+    [Fact]
+    public async Task Outcomes_HandlerRetriesAJob_RetriedThenSucceeded()
+    {
+        var handler = new RetryFirstCall(result: 7);
+        await using var batcher = NewBatcher(handler.Handle, o => o.MaxBatchSize = 1);
+        batcher.Start();
+
+        Assert.Equal(7, await batcher.AddAndWaitAsync(1).Guarded());
+        await batcher.FlushAsync().Guarded();
+
+        Assert.Equal([("retried", 1L, null), ("succeeded", 1L, null)], Recorded());
+        AssertMatchesCounters(batcher);
+    }
+
+    [Fact]
+    public async Task Outcomes_StopDeadlineExpires_QueuedAndRunningJobsFailedWithBatcherStoppedException()
+    {
         var gate = new HandlerGate();
-        var batcher = new Batcher<int, int>(
+        await using var batcher = NewBatcher(
             async (batch, ct) =>
             {
                 await gate.PassAsync();
                 batch.SetResults([.. batch]);
             },
-            new BatcherOptions<int, int> { MaxBatchSize = 2, MaxBatchDelay = Timeout.InfiniteTimeSpan, TimeProvider = time });
+            o => o.MaxBatchSize = 2);
+        Task<int>[] results = [.. Enumerable.Range(0, 4).Select(i => batcher.AddAndWaitAsync(i).AsTask())];
         batcher.Start();
-        Task<int> first = batcher.AddAndWaitAsync(1).AsTask();
-        Task<int> second = batcher.AddAndWaitAsync(2).AsTask();
         await gate.WhenEnteredAsync(1);
 
-        time.Broken = true;
+        await batcher.StopAsync(new CancellationToken(canceled: true)).Guarded();
         gate.Open();
 
-        Assert.Equal((1, 2), (await first.Guarded(), await second.Guarded()));
-        await batcher.FlushAsync().Guarded();
-        await batcher.StopAsync().Guarded();
-        BatcherCounters c = batcher.Counters;
-        Assert.Equal((2, 0, 1L), (c.Succeeded, c.InFlight, c.CallbackFailures));
-    }
-
-    private static bool IsOurs(ReadOnlySpan<KeyValuePair<string, object?>> tags, string name)
-    {
-        foreach (KeyValuePair<string, object?> tag in tags)
+        foreach (Task<int> result in results)
         {
-            if (tag.Key == "tinybatch.batcher" && Equals(tag.Value, name))
-            {
-                return true;
-            }
+            await Assert.ThrowsAsync<BatcherStoppedException>(() => result.Guarded());
         }
 
-        return false;
+        Assert.Equal(4, Sum("failed"));
+        Assert.All(Recorded(), m => Assert.Equal(("failed", typeof(BatcherStoppedException).FullName), (m.Outcome, m.ErrorType)));
+        AssertMatchesCounters(batcher);
+    }
+
+    [Fact]
+    public async Task Outcomes_TwoBatchers_EachMeasurementCarriesItsBatchersName()
+    {
+        await using var alpha = NewBatcher(SucceedAll, o => o.Name = "alpha");
+        await using var beta = NewBatcher(SucceedAll, o => o.Name = "beta");
+        AddAll(alpha, 1);
+        AddAll(beta, 2);
+
+        alpha.Start();
+        beta.Start();
+        await Task.WhenAll(alpha.FlushAsync(), beta.FlushAsync()).Guarded();
+
+        Assert.Equal(
+            [("alpha", 1L), ("beta", 2L)],
+            _outcomes.GetMeasurementSnapshot().Select(m => ((string)m.Tags[NameTag]!, m.Value)).Order());
+    }
+
+    private static ValueTask SucceedAll(Batch<int, int> batch, CancellationToken cancellationToken)
+    {
+        batch.SetResults([.. batch]);
+        return default;
+    }
+
+    private static void AddAll(Batcher<int, int> batcher, int count)
+    {
+        for (int i = 0; i < count; i++)
+        {
+            Assert.True(batcher.TryAdd(i));
+        }
+    }
+
+    private Batcher<int, int> NewBatcher(Func<Batch<int, int>, CancellationToken, ValueTask> handler, Action<BatcherOptions<int, int>>? configure = null)
+    {
+        var options = new BatcherOptions<int, int> { Name = "outcomes", MaxBatchDelay = Timeout.InfiniteTimeSpan, MeterFactory = _meters };
+        configure?.Invoke(options);
+        return new Batcher<int, int>(handler, options);
+    }
+
+    /// <summary>Every measurement so far, in order, as (outcome, value, error type); each must carry its batcher's name.</summary>
+    private List<(string Outcome, long Value, string? ErrorType)> Recorded() =>
+        [.. _outcomes.GetMeasurementSnapshot().Select(m =>
+        {
+            Assert.IsType<string>(m.Tags[NameTag]);
+            return ((string)m.Tags[OutcomeTag]!, m.Value, m.Tags.TryGetValue(ErrorTypeTag, out object? type) ? (string?)type : null);
+        })];
+
+    private long Sum(string outcome) => Recorded().Where(m => m.Outcome == outcome).Sum(m => m.Value);
+
+    private void AssertMatchesCounters<TJob, TResult>(Batcher<TJob, TResult> batcher)
+    {
+        BatcherCounters c = batcher.Counters;
+        Assert.Equal(
+            (c.Succeeded, c.Failed, c.Canceled, c.Rejected, c.Dropped, c.Retried),
+            (Sum("succeeded"), Sum("failed"), Sum("canceled"), Sum("rejected"), Sum("dropped"), Sum("retried")));
     }
 }

@@ -80,6 +80,9 @@ internal sealed class BatcherTelemetry
 
     public bool OutcomesEnabled => _outcomes.Enabled;
 
+    /// <summary>Whether a dispatched batch needs its dispatch time: only the duration and wait-time histograms read it.</summary>
+    public bool DispatchTimeEnabled => _batchDuration.Enabled || _jobWait.Enabled;
+
     public static BatcherTelemetry For(IMeterFactory? factory) =>
         factory is null
             ? s_shared.Value
@@ -121,7 +124,8 @@ internal sealed class BatcherTelemetry
             _batchSize.Record(batch.Size, tag);
         }
 
-        if (_jobWait.Enabled)
+        // A batch dispatched before anyone listened has no dispatch time: it records no wait.
+        if (_jobWait.Enabled && batch.DispatchTimestamp != JobEntry<TJob>.NotStamped)
         {
             for (int i = 0; i < batch.Size; i++)
             {
@@ -136,7 +140,7 @@ internal sealed class BatcherTelemetry
 
     public void RecordCompletion<TJob>(string batcher, Batch<TJob> batch, TimeProvider time)
     {
-        if (_batchDuration.Enabled)
+        if (_batchDuration.Enabled && batch.DispatchTimestamp != JobEntry<TJob>.NotStamped)
         {
             var tags = new TagList { { BatcherNameTag, batcher } };
             if (batch.HandlerException is { } failure)

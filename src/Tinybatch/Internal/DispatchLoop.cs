@@ -320,8 +320,8 @@ internal sealed class DispatchLoop<TJob, TResult>
                 return Progress.NotDue;
             }
 
-            // The clock is user code and may throw: read it before any job leaves the intake.
-            long dispatched = _owner.Now();
+            // The clock is user code and may throw: read it before any job leaves the intake. Only telemetry needs it.
+            long dispatched = _owner.NeedsDispatchTime ? _owner.Now() : JobEntry<TJob>.NotStamped;
             batch = Cut();
             if (batch is null)
             {

@@ -3,19 +3,29 @@ using Microsoft.Extensions.Time.Testing;
 namespace Tinybatch.Tests.TestSupport;
 
 /// <summary>
-/// A fake clock that counts the timers created through it and how many of them were disposed, and can make its armed
-/// timers fire before their due time (as a real timer may, a little).
+/// A fake clock that counts its timestamp reads, the timers created through it and how many of them were disposed, and
+/// can make its armed timers fire before their due time (as a real timer may, a little).
 /// </summary>
 internal sealed class CountingTimeProvider : FakeTimeProvider
 {
     private readonly List<TrackedTimer> _timers = [];
     private int _timersCreated;
     private int _timersDisposed;
+    private long _timestampReads;
 
     public int TimersCreated => Volatile.Read(ref _timersCreated);
 
+    /// <summary>How many times <see cref="GetTimestamp"/> was called.</summary>
+    public long TimestampReads => Interlocked.Read(ref _timestampReads);
+
     /// <summary>Timers created and not yet disposed: each keeps its callback and state reachable from the clock.</summary>
     public int TimersAlive => Volatile.Read(ref _timersCreated) - Volatile.Read(ref _timersDisposed);
+
+    public override long GetTimestamp()
+    {
+        Interlocked.Increment(ref _timestampReads);
+        return base.GetTimestamp();
+    }
 
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
