@@ -9,12 +9,19 @@ internal static class ResultsFile
 {
     public static void Append(string fileName, string line)
     {
-        string directory = Path.Combine(FindRoot() ?? Environment.CurrentDirectory, "TestResults");
+        string directory = Path.Combine(RepositoryRoot.Find() ?? Environment.CurrentDirectory, "TestResults");
         Directory.CreateDirectory(directory);
         File.AppendAllText(Path.Combine(directory, fileName), $"{DateTimeOffset.UtcNow:u} {line}{Environment.NewLine}");
     }
+}
 
-    private static string? FindRoot()
+/// <summary>
+/// The repository root: the directory holding Tinybatch.sln, searched upwards from the test's output folder. Source paths
+/// from <c>[CallerFilePath]</c> cannot be used: CI builds map them to <c>/_/</c> (deterministic builds).
+/// </summary>
+internal static class RepositoryRoot
+{
+    public static string? Find()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {
@@ -26,4 +33,7 @@ internal static class ResultsFile
 
         return null;
     }
+
+    public static string Require() =>
+        Find() ?? throw new InvalidOperationException("The repository root (Tinybatch.sln) was not found above " + AppContext.BaseDirectory);
 }

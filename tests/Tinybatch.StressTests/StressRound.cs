@@ -24,6 +24,9 @@ public sealed class StressRound(int seed, TimeSpan loadTime)
     private readonly StressLedger _ledger = new();
     private long _nextId;
 
+    /// <summary>The round's configuration, for the report of a failed round.</summary>
+    public string Configuration { get; private set; } = "";
+
     public async Task<StressTotals> RunAsync()
     {
         int maxBatchSize = _random.Next(1, 64);
@@ -53,6 +56,7 @@ public sealed class StressRound(int seed, TimeSpan loadTime)
             (Batch<long, long> batch, CancellationToken token) => HandleAsync(batch, faultPercent, seed, token),
             options);
         batcher.Start();
+        Configuration = $"size={options.MaxBatchSize} delay={options.MaxBatchDelay} concurrency={options.MaxConcurrentBatches} capacity={options.Capacity} mode={options.Mode} faults={faultPercent}% producers={producers} deadline={deadline} load={loadTime.TotalMilliseconds}ms";
 
         using var stopLoad = new CancellationTokenSource();
         Task[] load = Enumerable.Range(0, producers).Select(p => Task.Run(() => ProduceAsync(batcher, seed * 31 + p, stopLoad.Token))).ToArray();
@@ -83,13 +87,15 @@ public sealed class StressRound(int seed, TimeSpan loadTime)
 
     private static async Task Guarded(Task task, string what, List<string> problems)
     {
+        // Once one stage is stuck the later ones wait on it: give them a short guard so a stuck round ends quickly.
+        TimeSpan guard = problems.Any(p => p.StartsWith("stuck:", StringComparison.Ordinal)) ? TimeSpan.FromSeconds(2) : Guard;
         try
         {
-            await task.WaitAsync(Guard);
+            await task.WaitAsync(guard);
         }
         catch (TimeoutException)
         {
-            problems.Add($"stuck: {what} did not complete within {Guard.TotalSeconds} s");
+            problems.Add($"stuck: {what} did not complete within {guard.TotalSeconds} s");
         }
     }
 

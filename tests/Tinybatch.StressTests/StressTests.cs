@@ -21,13 +21,22 @@ public sealed class StressTests(ITestOutputHelper output)
     {
         var clock = Stopwatch.StartNew();
         var totals = new StressTotals(0, 0, 0, 0, 0, 0, 0, []);
-        int seed = Environment.TickCount;
+        // TINYBATCH_STRESS_SEED replays a reported round: its seed fixes the configuration and every random choice.
+        int seed = int.TryParse(Environment.GetEnvironmentVariable("TINYBATCH_STRESS_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out int fixedSeed)
+            ? fixedSeed
+            : Environment.TickCount;
         int round = 0;
         while (clock.Elapsed < Budget - TimeSpan.FromSeconds(3) || round == 0)
         {
             int roundSeed = seed + round;
             var loadTime = TimeSpan.FromMilliseconds(new Random(roundSeed).Next(200, 2500));
-            StressTotals result = await new StressRound(roundSeed, loadTime).RunAsync();
+            var stressRound = new StressRound(roundSeed, loadTime);
+            StressTotals result = await stressRound.RunAsync();
+            if (result.Problems.Count > 0)
+            {
+                output.WriteLine($"round {round} (seed {roundSeed}): {stressRound.Configuration}");
+            }
+
             foreach (string problem in result.Problems.Take(20))
             {
                 output.WriteLine($"round {round} (seed {roundSeed}): {problem}");

@@ -27,6 +27,9 @@ internal sealed class DispatchLoop<TJob, TResult>
     private readonly Intake<TJob> _intake;
     private readonly RetryScheduler<TJob> _retries;
     private readonly FlushRegistry _flushes;
+    /// <summary>Spins on an unpublished head before the loop leaves a waker's thread for the thread pool.</summary>
+    private const int InlineSpins = 10;
+
     private readonly AsyncSignal _signal = new();
     private readonly ITimer _timer;
     private readonly ObjectPool<Batch<TJob, TResult>> _batchPool;
@@ -173,6 +176,7 @@ internal sealed class DispatchLoop<TJob, TResult>
     private async Task RunAsync()
     {
         var spinner = default(SpinWait);
+        bool onPool = false;
         try
         {
             while (true)
@@ -216,12 +220,24 @@ internal sealed class DispatchLoop<TJob, TResult>
                 if (PrepareToSleep(progress))
                 {
                     spinner.Reset();
+                    onPool = false;
                     await _signal.WaitAsync().ConfigureAwait(false);
                 }
                 else if (progress == Progress.HeadInProgress)
                 {
-                    // A producer holds the next position but has not published it yet: let it run.
-                    spinner.SpinOnce();
+                    // A producer holds the next position but has not published it yet: let it run. A wake runs the
+                    // loop inline on the waker's thread, and that thread may itself hold the unpublished place (a
+                    // caller's token cancelled inside its own add wakes the loop before the add publishes): after a
+                    // short spin the loop moves to the thread pool, so the waker's thread returns and publishes.
+                    if (!onPool && spinner.Count >= InlineSpins)
+                    {
+                        onPool = true;
+                        await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
+                    }
+                    else
+                    {
+                        spinner.SpinOnce();
+                    }
                 }
             }
         }
@@ -265,7 +281,8 @@ internal sealed class DispatchLoop<TJob, TResult>
             if ((Volatile.Read(ref _wakeRequested) != 0 || !_finished.IsEmpty || _intake.OldestQueued < _intake.Claimed)
                 && Interlocked.Exchange(ref _sleeping.Value, 0) != 0)
             {
-                await Task.Yield();
+                // To the thread pool: never the waker's thread or its synchronization context.
+                await Task.CompletedTask.ConfigureAwait(ConfigureAwaitOptions.ForceYielding);
                 continue;
             }
 

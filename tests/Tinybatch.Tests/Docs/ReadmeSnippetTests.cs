@@ -53,13 +53,7 @@ public partial class ReadmeSnippetTests
 
     private static string Read(string relativePath) => File.ReadAllText(Path.Combine(RepoRoot(), relativePath));
 
-    private static string RepoRoot([CallerFilePath] string thisFile = "")
-    {
-        string? dir = Path.GetDirectoryName(thisFile);
-        while (dir is not null && !File.Exists(Path.Combine(dir, "Tinybatch.sln")))
-        {
-            dir = Path.GetDirectoryName(dir);
-        }
+    private static string RepoRoot() => RepositoryRoot.Require();
 
         return dir ?? throw new InvalidOperationException("The repository root (Tinybatch.sln) was not found above " + thisFile);
     }
