@@ -322,12 +322,18 @@ public sealed partial class Batcher<TJob, TResult>
         }
     }
 
-    private void CountRejected()
+    /// <summary>Counts refused adds, in the batcher's counters and in the outcome metric alike.</summary>
+    private void CountRejected(int count = 1)
     {
-        Interlocked.Increment(ref _rejected);
+        if (count == 0)
+        {
+            return;
+        }
+
+        Interlocked.Add(ref _rejected, count);
         if (_telemetry.OutcomesEnabled)
         {
-            _telemetry.RecordOutcome(Name, "rejected", 1);
+            _telemetry.RecordOutcome(Name, "rejected", count);
         }
     }
 
@@ -374,19 +380,8 @@ public sealed partial class Batcher<TJob, TResult>
     /// <summary>Counts a refused add and reports it to the dead-letter callback; returns the exception of the refusal.</summary>
     private Exception Refuse(TJob job, DeadLetterReason reason)
     {
-        if (reason == DeadLetterReason.Dropped)
-        {
-            Interlocked.Increment(ref _rejected);
-            if (_telemetry.OutcomesEnabled)
-            {
-                _telemetry.RecordOutcome(Name, "dropped", 1);
-            }
-        }
-        else
-        {
-            CountRejected();
-        }
-
+        // The new job was never accepted, so a DropWrite drop is a refusal too (Counters.Rejected), not a Dropped outcome.
+        CountRejected();
         Exception exception = NewDroppedException(reason);
         _outbox.Post(job, reason, exception, null, 0, JobStage.NotAccepted, mayDeliverHere: true);
         return exception;

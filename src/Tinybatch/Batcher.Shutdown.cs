@@ -96,7 +96,7 @@ public sealed partial class Batcher<TJob, TResult>
         if (loopFailure is not null)
         {
             Interlocked.Exchange(ref _state, StateStopping);
-            Interlocked.Add(ref _rejected, _spaceWaiters.FailAll(NewStoppedWhileWaitingException));
+            CountRejected(_spaceWaiters.FailAll(NewStoppedWhileWaitingException));
         }
 
         List<QueuedJob<TJob>>? queued = null;
@@ -144,11 +144,7 @@ public sealed partial class Batcher<TJob, TResult>
             int seen = Interlocked.CompareExchange(ref _state, StateStopping, state);
             if (seen == state)
             {
-                int refused = _spaceWaiters.FailAll(NewStoppedWhileWaitingException);
-                if (refused > 0)
-                {
-                    Interlocked.Add(ref _rejected, refused);
-                }
+                CountRejected(_spaceWaiters.FailAll(NewStoppedWhileWaitingException));
 
                 _loop.EnsureStarted();
                 if (fromCallback)
@@ -217,11 +213,7 @@ public sealed partial class Batcher<TJob, TResult>
     internal void FinishStop()
     {
         Interlocked.Exchange(ref _state, StateStopped);
-        int refused = _spaceWaiters.FailAll(NewStoppedWhileWaitingException);
-        if (refused > 0)
-        {
-            Interlocked.Add(ref _rejected, refused);
-        }
+        CountRejected(_spaceWaiters.FailAll(NewStoppedWhileWaitingException));
 
         _flushes.CompleteAll();
         _loop.ReleaseIdleWaiter();
