@@ -201,7 +201,7 @@ public sealed class AddBatcherTests
             .AddBatcher<int, int>("metered", o => o.MaxBatchDelay = TimeSpan.Zero)
             .WithHandler((sp, jobs, ct) => ValueTask.FromResult(jobs)));
         var meterFactory = provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>();
-        using var accepted = new MetricCollector<long>(meterFactory, "Tinybatch", "tinybatch.jobs.accepted");
+        using var accepted = new MetricCollector<long>(meterFactory, TinybatchTelemetry.MeterName, "tinybatch.job.accepted");
         Batcher<int, int> batcher = provider.GetRequiredService<Batcher<int, int>>();
         batcher.Start();
 
@@ -209,7 +209,7 @@ public sealed class AddBatcherTests
         accepted.RecordObservableInstruments();
 
         Assert.Equal(1, accepted.LastMeasurement?.Value);
-        Assert.Equal("metered", accepted.LastMeasurement?.Tags["tinybatch.batcher"]);
+        Assert.Equal("metered", accepted.LastMeasurement?.Tags["tinybatch.batcher.name"]);
     }
 
     [Fact]

@@ -7,11 +7,14 @@ namespace Tinybatch.Extensions.Hosting.Tests;
 
 /// <summary>
 /// The core's <c>Tinybatch</c> meter, observed through a fresh <see cref="IMeterFactory"/> per test so that no test
-/// sees another's measurements.
+/// sees another's measurements. Every measurement carries the batcher's name in <c>tinybatch.batcher.name</c>; jobs'
+/// outcomes are one counter, <c>tinybatch.job.outcomes</c>, told apart by <c>tinybatch.job.outcome</c>.
 /// </summary>
 public sealed class MetricsTests : IDisposable
 {
-    private const string Tag = "tinybatch.batcher";
+    private const string Tag = "tinybatch.batcher.name";
+    private const string OutcomeTag = "tinybatch.job.outcome";
+    private const string ErrorTypeTag = "error.type";
     private static readonly TimeSpan Guard = TimeSpan.FromSeconds(30);
 
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
@@ -35,7 +38,13 @@ public sealed class MetricsTests : IDisposable
         return m.Value;
     }
 
-    private MetricCollector<long> Collect(string instrument) => new(Factory, "Tinybatch", instrument);
+    /// <summary>The total of one outcome of one batcher on <c>tinybatch.job.outcomes</c>.</summary>
+    private static long Sum(MetricCollector<long> outcomes, string batcher, string outcome) =>
+        outcomes.GetMeasurementSnapshot()
+            .Where(m => Equals(m.Tags[Tag], batcher) && Equals(m.Tags[OutcomeTag], outcome))
+            .Sum(m => m.Value);
+
+    private MetricCollector<long> Collect(string instrument) => new(Factory, TinybatchTelemetry.MeterName, instrument);
 
     [Fact]
     public async Task Instruments_Published_EachHasExpectedKindUnitAndDescription()
@@ -46,7 +55,7 @@ public sealed class MetricsTests : IDisposable
         {
             InstrumentPublished = (instrument, _) =>
             {
-                if (instrument.Meter.Scope == Factory && instrument.Meter.Name == "Tinybatch")
+                if (instrument.Meter.Scope == Factory && instrument.Meter.Name == TinybatchTelemetry.MeterName)
                 {
                     found[instrument.Name] = instrument;
                 }
@@ -56,15 +65,11 @@ public sealed class MetricsTests : IDisposable
 
         var expected = new Dictionary<string, (Type Kind, string Unit)>
         {
-            ["tinybatch.jobs.accepted"] = (typeof(ObservableCounter<long>), "{job}"),
-            ["tinybatch.jobs.processed"] = (typeof(ObservableCounter<long>), "{job}"),
-            ["tinybatch.jobs.failed"] = (typeof(ObservableCounter<long>), "{job}"),
-            ["tinybatch.jobs.canceled"] = (typeof(ObservableCounter<long>), "{job}"),
-            ["tinybatch.jobs.rejected"] = (typeof(ObservableCounter<long>), "{job}"),
-            ["tinybatch.jobs.dropped"] = (typeof(ObservableCounter<long>), "{job}"),
-            ["tinybatch.jobs.retried"] = (typeof(ObservableCounter<long>), "{job}"),
-            ["tinybatch.queue.depth"] = (typeof(ObservableGauge<long>), "{job}"),
-            ["tinybatch.jobs.in_flight"] = (typeof(ObservableGauge<long>), "{job}"),
+            ["tinybatch.job.outcomes"] = (typeof(Counter<long>), "{job}"),
+            ["tinybatch.job.accepted"] = (typeof(ObservableCounter<long>), "{job}"),
+            ["tinybatch.job.queued"] = (typeof(ObservableUpDownCounter<long>), "{job}"),
+            ["tinybatch.job.in_flight"] = (typeof(ObservableUpDownCounter<long>), "{job}"),
+            ["tinybatch.callback.failures"] = (typeof(ObservableCounter<long>), "{failure}"),
             ["tinybatch.batch.size"] = (typeof(Histogram<int>), "{job}"),
             ["tinybatch.batch.duration"] = (typeof(Histogram<double>), "s"),
             ["tinybatch.job.wait_time"] = (typeof(Histogram<double>), "s"),
@@ -80,12 +85,10 @@ public sealed class MetricsTests : IDisposable
     }
 
     [Fact]
-    public async Task JobCounters_MixedOutcomes_ReportAcceptedProcessedFailedAndRejected()
+    public async Task JobCounters_MixedOutcomes_ReportAcceptedAndEachOutcome()
     {
-        using MetricCollector<long> accepted = Collect("tinybatch.jobs.accepted");
-        using MetricCollector<long> processed = Collect("tinybatch.jobs.processed");
-        using MetricCollector<long> failed = Collect("tinybatch.jobs.failed");
-        using MetricCollector<long> rejected = Collect("tinybatch.jobs.rejected");
+        using MetricCollector<long> accepted = Collect("tinybatch.job.accepted");
+        using MetricCollector<long> outcomes = Collect("tinybatch.job.outcomes");
         await using var batcher = new Batcher<int, int>(
             (batch, ct) =>
             {
@@ -115,22 +118,27 @@ public sealed class MetricsTests : IDisposable
         bool[] added = [.. Enumerable.Range(0, 6).Select(batcher.TryAdd)];
         Assert.Equal([true, true, true, true, false, false], added);
         Assert.Equal(4, Last(accepted, "mixed"));
-        Assert.Equal(2, Last(rejected, "mixed"));
-        Assert.Equal(0, Last(processed, "mixed"));
+        Assert.Equal(2, Sum(outcomes, "mixed", "rejected"));
+        Assert.Equal(0, Sum(outcomes, "mixed", "succeeded"));
 
         batcher.Start();
         await batcher.FlushAsync().WaitAsync(Guard);
 
-        Assert.Equal(2, Last(processed, "mixed"));
-        Assert.Equal(2, Last(failed, "mixed"));
+        Assert.Equal(2, Sum(outcomes, "mixed", "succeeded"));
+        Assert.Equal(2, Sum(outcomes, "mixed", "failed"));
+        Assert.All(
+            outcomes.GetMeasurementSnapshot().Where(m => Equals(m.Tags[OutcomeTag], "failed")),
+            m => Assert.Equal(typeof(FormatException).FullName, m.Tags[ErrorTypeTag]));
         Assert.Equal(4, Last(accepted, "mixed"));
+        BatcherCounters counters = batcher.Counters;
+        Assert.Equal((2L, 2L, 2L), (counters.Succeeded, counters.Failed, counters.Rejected));
     }
 
     [Fact]
     public async Task DroppedCounter_DropOldestEvicts_CountsEachEvictedJob()
     {
-        using MetricCollector<long> dropped = Collect("tinybatch.jobs.dropped");
-        using MetricCollector<long> accepted = Collect("tinybatch.jobs.accepted");
+        using MetricCollector<long> outcomes = Collect("tinybatch.job.outcomes");
+        using MetricCollector<long> accepted = Collect("tinybatch.job.accepted");
         await using var batcher = new Batcher<int, int>((jobs, ct) => jobs, Options("evicting", o =>
         {
             o.MaxBatchSize = 2;
@@ -143,14 +151,15 @@ public sealed class MetricsTests : IDisposable
             Assert.True(batcher.TryAdd(i));
         }
 
-        Assert.Equal(3, Last(dropped, "evicting"));
+        Assert.Equal(3, Sum(outcomes, "evicting", "dropped"));
+        Assert.Equal(batcher.Counters.Dropped, Sum(outcomes, "evicting", "dropped"));
         Assert.Equal(batcher.Counters.Accepted, Last(accepted, "evicting"));
     }
 
     [Fact]
-    public async Task QueueDepth_JobsBufferedThenDrained_GaugeFollowsThePendingCount()
+    public async Task QueuedJobs_JobsBufferedThenDrained_FollowsThePendingCount()
     {
-        using MetricCollector<long> depth = Collect("tinybatch.queue.depth");
+        using MetricCollector<long> depth = Collect("tinybatch.job.queued");
         await using var batcher = new Batcher<int, int>((jobs, ct) => jobs, Options("depth", o => o.MaxBatchDelay = Timeout.InfiniteTimeSpan));
 
         for (int i = 0; i < 7; i++)
@@ -166,9 +175,9 @@ public sealed class MetricsTests : IDisposable
     }
 
     [Fact]
-    public async Task Gauges_TwoBatchers_EachMeasurementTaggedWithItsBatcher()
+    public async Task QueuedJobs_TwoBatchers_EachMeasurementTaggedWithItsBatcher()
     {
-        using MetricCollector<long> depth = Collect("tinybatch.queue.depth");
+        using MetricCollector<long> depth = Collect("tinybatch.job.queued");
         await using var a = new Batcher<int, int>((jobs, ct) => jobs, Options("alpha"));
         await using var b = new Batcher<int, int>((jobs, ct) => jobs, Options("beta"));
         a.TryAdd(1);
@@ -186,7 +195,7 @@ public sealed class MetricsTests : IDisposable
     [Fact]
     public async Task BatchSize_TenJobsInBatchesOfFour_RecordsFourFourTwo()
     {
-        using var sizes = new MetricCollector<int>(Factory, "Tinybatch", "tinybatch.batch.size");
+        using var sizes = new MetricCollector<int>(Factory, TinybatchTelemetry.MeterName, "tinybatch.batch.size");
         await using var batcher = new Batcher<int, int>((jobs, ct) => jobs, Options("sizes", o =>
         {
             o.MaxBatchSize = 4;
@@ -207,7 +216,7 @@ public sealed class MetricsTests : IDisposable
     [Fact]
     public async Task BatchDuration_HandlerTakesFiveFakeSeconds_RecordsFiveSeconds()
     {
-        using var durations = new MetricCollector<double>(Factory, "Tinybatch", "tinybatch.batch.duration");
+        using var durations = new MetricCollector<double>(Factory, TinybatchTelemetry.MeterName, "tinybatch.batch.duration");
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var batcher = new Batcher<int, int>(
@@ -235,7 +244,7 @@ public sealed class MetricsTests : IDisposable
     [Fact]
     public async Task JobWaitTime_JobsAddedOneSecondApart_RecordsAddToDispatchPerJob()
     {
-        using var waits = new MetricCollector<double>(Factory, "Tinybatch", "tinybatch.job.wait_time");
+        using var waits = new MetricCollector<double>(Factory, TinybatchTelemetry.MeterName, "tinybatch.job.wait_time");
         await using var batcher = new Batcher<int, int>((jobs, ct) => jobs, Options("waits", o => o.MaxBatchDelay = TimeSpan.FromSeconds(2)));
         batcher.Start();
 
@@ -252,9 +261,10 @@ public sealed class MetricsTests : IDisposable
     }
 
     [Fact]
-    public async Task InFlightGauge_HandlerRunning_ReportsItsJobs()
+    public async Task InFlightJobs_HandlerRunning_ReportsItsJobsThenZero()
     {
-        using MetricCollector<long> inFlight = Collect("tinybatch.jobs.in_flight");
+        using MetricCollector<long> inFlight = Collect("tinybatch.job.in_flight");
+        using MetricCollector<long> queued = Collect("tinybatch.job.queued");
         var entered = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         await using var batcher = new Batcher<int, int>(
@@ -268,28 +278,64 @@ public sealed class MetricsTests : IDisposable
         batcher.Start();
         Task<int>[] results = [.. Enumerable.Range(0, 3).Select(i => batcher.AddAndWaitAsync(i).AsTask())];
 
-        await entered.Task.WaitAsync(Guard);
-        Assert.Equal(3, Last(inFlight, "busy"));
-        release.SetResult();
-        await Task.WhenAll(results).WaitAsync(Guard);
+        // The handler is released whatever happens: a failed assertion must fail this test, not leave the batcher's
+        // disposal waiting for a handler call that never ends.
+        try
+        {
+            await entered.Task.WaitAsync(Guard);
+            Assert.Equal(3, Last(inFlight, "busy"));
+            Assert.Equal(0, Last(queued, "busy"));
+        }
+        finally
+        {
+            release.TrySetResult();
+        }
+
+        int[] values = await Task.WhenAll(results).WaitAsync(Guard);
+        Assert.Equal([0, 1, 2], values);
         await batcher.WhenIdleAsync().WaitAsync(Guard);
         Assert.Equal(0, Last(inFlight, "busy"));
     }
 
     [Fact]
-    public async Task JobCounters_AfterStop_StillReportFinalValues()
+    public async Task CallbackFailures_CompletionCallbackThrows_CountsEachFailure()
+    {
+        using MetricCollector<long> failures = Collect("tinybatch.callback.failures");
+        await using var batcher = new Batcher<int, int>((jobs, ct) => jobs, Options("callbacks", o =>
+        {
+            o.MaxBatchSize = 2;
+            o.MaxBatchDelay = Timeout.InfiniteTimeSpan;
+            o.OnBatchCompleted = _ => throw new InvalidOperationException("callback failed on purpose");
+        }));
+        for (int i = 0; i < 4; i++)
+        {
+            Assert.True(batcher.TryAdd(i));
+        }
+
+        batcher.Start();
+        await batcher.FlushAsync().WaitAsync(Guard);
+        await batcher.StopAsync().WaitAsync(Guard);
+
+        Assert.Equal(2, Last(failures, "callbacks"));
+        Assert.Equal(batcher.Counters.CallbackFailures, Last(failures, "callbacks"));
+    }
+
+    [Fact]
+    public async Task AcceptedJobs_AfterStop_StillReportFinalValues()
     {
         // A host stops its batchers before the exporters' final collection (OpenTelemetry collects once more when its
         // MeterProvider is disposed): the last counts must still be observable then, or the final export loses them.
-        using MetricCollector<long> processed = Collect("tinybatch.jobs.processed");
+        using MetricCollector<long> accepted = Collect("tinybatch.job.accepted");
+        using MetricCollector<long> outcomes = Collect("tinybatch.job.outcomes");
         var batcher = new Batcher<int, int>((jobs, ct) => jobs, Options("final"));
         batcher.TryAdd(1);
         batcher.TryAdd(2);
         await batcher.StopAsync().WaitAsync(Guard);
 
-        processed.RecordObservableInstruments();
+        accepted.RecordObservableInstruments();
 
-        Assert.Contains(processed.GetMeasurementSnapshot(), m => Equals(m.Tags[Tag], "final") && m.Value == 2);
+        Assert.Contains(accepted.GetMeasurementSnapshot(), m => Equals(m.Tags[Tag], "final") && m.Value == 2);
+        Assert.Equal(2, Sum(outcomes, "final", "succeeded"));
         GC.KeepAlive(batcher);
     }
 }

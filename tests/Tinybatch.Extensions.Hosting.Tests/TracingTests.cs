@@ -17,7 +17,7 @@ public sealed class TracingTests : IDisposable
     {
         _listener = new ActivityListener
         {
-            ShouldListenTo = source => source.Name is "Tinybatch" or ProducerName,
+            ShouldListenTo = source => source.Name is TinybatchTelemetry.ActivitySourceName or ProducerName,
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
             ActivityStopped = _stopped.Enqueue,
         };
@@ -28,7 +28,7 @@ public sealed class TracingTests : IDisposable
 
     // Other tests run in parallel and their batchers trace too: keep only this test's batcher.
     private Activity[] BatchActivities(string batcher) =>
-        [.. _stopped.Where(a => a.Source.Name == "Tinybatch" && Equals(a.GetTagItem("tinybatch.batcher"), batcher))];
+        [.. _stopped.Where(a => a.Source.Name == TinybatchTelemetry.ActivitySourceName && Equals(a.GetTagItem("tinybatch.batcher.name"), batcher))];
 
     [Fact]
     public async Task BatchActivity_JobsAddedUnderActivities_LinksEveryAddActivity()
