@@ -47,8 +47,8 @@ public sealed class OrderProducer(
             // Ctrl+C: the batcher still drains whatever was accepted.
         }
 
-        // Export once while the batcher is still registered with the meter: a stopped batcher no longer reports its
-        // observable counters and gauges, so the exporter's final export at exit shows only the histograms.
+        // Export once now, while the app runs, so the totals so far are printed next to the line above; the exporter
+        // exports once more when the app stops and its MeterProvider is disposed.
         await orders.FlushAsync(CancellationToken.None);
         Console.WriteLine($"Placed {Placed} orders, stored {store.Stored} in {store.RoundTrips} round trips; the metrics so far:");
         meters.ForceFlush();

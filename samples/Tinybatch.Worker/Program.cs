@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
+using Tinybatch;
 using Tinybatch.Worker;
 
 HostApplicationBuilder builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
@@ -31,12 +32,12 @@ builder.Services.AddHostedService<OrderProducer>();
 // <hosting-otel>
 OpenTelemetry.OpenTelemetryBuilder otel = builder.Services.AddOpenTelemetry()
     .WithMetrics(metrics => metrics
-        .AddMeter("Tinybatch")
+        .AddMeter(TinybatchTelemetry.MeterName)
         .AddConsoleExporter((_, reader) => reader.PeriodicExportingMetricReaderOptions.ExportIntervalMilliseconds = 60_000));
 if (traces)
 {
     otel.WithTracing(tracing => tracing
-        .AddSource("Tinybatch", "Tinybatch.Worker")
+        .AddSource(TinybatchTelemetry.ActivitySourceName, "Tinybatch.Worker")
         .AddConsoleExporter());
 }
 // </hosting-otel>
