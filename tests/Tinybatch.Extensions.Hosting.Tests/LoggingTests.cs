@@ -110,6 +110,44 @@ public sealed class LoggingTests
         Assert.Equal(11, Volatile.Read(ref userDeadLetters));
     }
 
+    /// <summary>
+    /// The report runs on a timer: a logging provider that throws there would end the process, since nobody can catch on
+    /// a timer's thread. The fake clock runs the timer inside <c>Advance</c>, where such an exception would surface.
+    /// </summary>
+    [Fact]
+    public async Task DeadLetters_LoggerThrowsDuringTimedReport_TimerCallbackDoesNotThrowAndLaterReportsStillRun()
+    {
+        var time = new FakeTimeProvider();
+        var failing = new FailingLoggerProvider();
+        int deadLetters = 0;
+        var firstSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var secondSeen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using ServiceProvider provider = Build(time, s =>
+        {
+            s.AddLogging(b => b.AddProvider(failing));
+            s.AddBatcher<int, int>("unlogged", o =>
+                {
+                    o.Capacity = o.MaxBatchSize = 1;
+                    o.OverflowPolicy = OverflowPolicy.DropWrite;
+                    o.OnDeadLetter = _ => (Interlocked.Increment(ref deadLetters) == 1 ? firstSeen : secondSeen).TrySetResult();
+                })
+                .WithHandler((sp, jobs, ct) => ValueTask.FromResult(jobs));
+        });
+        Batcher<int, int> batcher = provider.GetRequiredService<Batcher<int, int>>(); // not started: the buffer stays full
+        Assert.True(batcher.TryAdd(0));
+
+        await batcher.AddAsync(1); // DropWrite: refused, and reported to the dead-letter callbacks
+        await firstSeen.Task.WaitAsync(Guard);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await batcher.AddAsync(2);
+        await secondSeen.Task.WaitAsync(Guard);
+        time.Advance(TimeSpan.FromSeconds(1));
+        await batcher.StopAsync().WaitAsync(Guard); // job 0 is stored; the provider's disposal would fail it
+
+        Assert.Equal(2, Volatile.Read(ref failing.DeadLetterReports));
+        Assert.Equal(2, provider.GetFakeLogCollector().GetSnapshot().Count(r => r.Id.Name == "JobsDeadLettered"));
+    }
+
     [Fact]
     public async Task DeadLetters_PerJobFailures_AggregatedByReason()
     {

@@ -37,7 +37,7 @@ internal sealed class BatcherMonitor<TJob> : IDisposable
         _logger = logger;
         using (ExecutionContext.SuppressFlow())
         {
-            _timer = time.CreateTimer(static s => ((BatcherMonitor<TJob>)s!).Report(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _timer = time.CreateTimer(static s => ((BatcherMonitor<TJob>)s!).ReportQuietly(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
     }
 
@@ -88,10 +88,29 @@ internal sealed class BatcherMonitor<TJob> : IDisposable
         }
     }
 
+    /// <summary>
+    /// The timer's report, and the last one at disposal. The timer runs it on a thread-pool thread where nobody can catch:
+    /// an exception from a logging provider (the logger factory rethrows its providers' failures) would end the process,
+    /// and one from <see cref="Dispose"/> would stop the container from disposing the services after this one. The logger
+    /// is the only place this monitor reports to, so a report it cannot take is abandoned; the next dead letter arms the
+    /// timer again.
+    /// </summary>
+    private void ReportQuietly()
+    {
+        try
+        {
+            Report();
+        }
+        catch (Exception)
+        {
+            // The logger failed: there is nowhere left to report this to.
+        }
+    }
+
     public void Dispose()
     {
         _timer.Dispose();
-        Report();
+        ReportQuietly();
     }
 
     private Action<DeadLetter<TJob>> Compose(Action<DeadLetter<TJob>>? user) => deadLetter =>
