@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.Extensions.Time.Testing;
 using Tinybatch.Tests.TestSupport;
 
 namespace Tinybatch.Tests;
@@ -232,7 +233,13 @@ public sealed class TelemetryTests : IDisposable
 
     private Batcher<int, int> NewBatcher(Func<Batch<int, int>, CancellationToken, ValueTask> handler, Action<BatcherOptions<int, int>>? configure = null)
     {
-        var options = new BatcherOptions<int, int> { Name = "outcomes", MaxBatchDelay = Timeout.InfiniteTimeSpan, MeterFactory = _meters };
+        var options = new BatcherOptions<int, int>
+        {
+            Name = "outcomes",
+            MaxBatchDelay = Timeout.InfiniteTimeSpan,
+            TimeProvider = new FakeTimeProvider(),
+            MeterFactory = _meters,
+        };
         configure?.Invoke(options);
         return new Batcher<int, int>(handler, options);
     }
