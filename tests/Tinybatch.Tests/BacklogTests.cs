@@ -5,7 +5,7 @@ namespace Tinybatch.Tests;
 /// <summary>
 /// The consumer's backlog, where jobs wait when producers outrun the handler: it keeps its array across the fill-and-drain
 /// cycles of a steady overload (giving it up at each emptying cost tens of bytes per job), and gives memory back once
-/// the load shrinks or after a long stall.
+/// the overload is over.
 /// </summary>
 public sealed class BacklogTests
 {
@@ -27,25 +27,55 @@ public sealed class BacklogTests
     }
 
     [Fact]
-    public void FillAndDrain_PeakFallsBelowAQuarter_ShrinksToThePeakAtTheNextEmptying()
-    {
-        var backlog = new Backlog<long>();
-        Cycle(backlog, 1_000);
-        Assert.Equal(1_024, backlog.ArrayLength);
-
-        Cycle(backlog, 100);
-        Assert.Equal(128, backlog.ArrayLength);
-
-        Cycle(backlog, 0);
-        Assert.Equal(128, backlog.ArrayLength);
-    }
-
-    [Fact]
-    public void FillAndDrain_AfterALongStall_GivesTheLargeArrayBack()
+    public void Trim_UnusedSinceTheLastTrim_GivesTheArrayBack()
     {
         var backlog = new Backlog<long>();
         Cycle(backlog, 100_000);
+        Assert.Equal(131_072, backlog.ArrayLength);
+
+        // Used since the last call (a steady overload empties it between fillings): kept.
+        backlog.Trim();
+        Assert.Equal(131_072, backlog.ArrayLength);
+
+        backlog.Trim();
         Assert.Equal(0, backlog.ArrayLength);
+    }
+
+    [Fact]
+    public void Trim_JobsQueued_KeepsThem()
+    {
+        var backlog = new Backlog<long>();
+        backlog.Enqueue(new QueuedJob<long> { Position = 7 });
+        backlog.Trim();
+        backlog.Trim();
+        Assert.Equal(7, backlog.Peek().Position);
+    }
+
+    [Fact]
+    public async Task Batcher_StallDrainsAndTheLoopIdles_BacklogMemoryIsGivenBack()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var batcher = new Batcher<int, int>(
+            async (Batch<int, int> batch, CancellationToken _) =>
+            {
+                await release.Task;
+                batch.SetResults(batch.ToArray());
+            },
+            new BatcherOptions<int, int> { MaxBatchSize = 10, MaxBatchDelay = TimeSpan.Zero, Capacity = 100_000 });
+        batcher.Start();
+
+        // The ring holds 16,384 jobs: the rest of a stall waits in the backlog.
+        for (int i = 0; i < 50_000; i++)
+        {
+            Assert.True(batcher.TryAdd(i));
+        }
+
+        Assert.True(batcher.Intake.BacklogArrayLength > 0, "the stall never reached the backlog: the test proves nothing");
+        release.SetResult();
+        await batcher.FlushAsync().WaitAsync(HangGuard.Timeout);
+        await batcher.WhenIdleAsync().WaitAsync(HangGuard.Timeout);
+        await batcher.WhenIdleAsync().WaitAsync(HangGuard.Timeout);
+        Assert.Equal(0, batcher.Intake.BacklogArrayLength);
     }
 
     [Fact]

@@ -7,19 +7,18 @@ namespace Tinybatch.Internal;
 /// <remarks>
 /// Memory follows the recent peak, not every cycle: a producer that outruns the consumer fills and empties the backlog
 /// over and over, and an array given up at each emptying would be allocated again at each filling (tens of bytes per
-/// job). So when it empties, an array of up to <see cref="RetainedCapacity"/> jobs (a default <c>Capacity</c> fits) shrinks
-/// only if the peak since the last emptying used under a quarter of it, and then to that peak; a larger one, left by a
-/// long stall, is given up.
+/// job), and one shrunk to a cycle's smaller peak would grow again at the next larger one. So it keeps its array while
+/// in use, and the dispatch loop gives it up (<see cref="Trim"/>) when it finds nothing queued twice in a row with the
+/// backlog unused in between: the overload is over.
 /// </remarks>
 internal sealed class Backlog<TJob>
 {
     private const int MinCapacity = 16;
     private const int MaxCapacity = 1 << 30;
-    private const int RetainedCapacity = 16_384;
     private QueuedJob<TJob>[] _items = [];
     private int _head;
     private int _count;
-    private int _peak;
+    private bool _usedSinceTrim;
 
     public int Count => _count;
 
@@ -37,10 +36,7 @@ internal sealed class Backlog<TJob>
 
         _items[(_head + _count) & (_items.Length - 1)] = item;
         _count++;
-        if (_count > _peak)
-        {
-            _peak = _count;
-        }
+        _usedSinceTrim = true;
     }
 
     public void Dequeue()
@@ -50,7 +46,7 @@ internal sealed class Backlog<TJob>
         _count--;
         if (_count == 0)
         {
-            OnEmptied();
+            _head = 0;
         }
     }
 
@@ -80,27 +76,27 @@ internal sealed class Backlog<TJob>
         }
 
         _count = kept;
-        if (_count == 0 && _items.Length > 0)
+        if (_count == 0)
         {
-            OnEmptied();
+            _head = 0;
         }
 
         return removed;
     }
 
-    private void OnEmptied()
+    /// <summary>
+    /// Called when the consumer finds no work: gives the array up if nothing is queued and nothing was since the last call,
+    /// so a steady overload, which empties the backlog between fillings, keeps it.
+    /// </summary>
+    public void Trim()
     {
-        _head = 0;
-        if (_items.Length > RetainedCapacity)
+        if (_count == 0 && !_usedSinceTrim)
         {
             _items = [];
-        }
-        else if (_items.Length > MinCapacity && _peak < _items.Length / 4)
-        {
-            _items = _peak == 0 ? [] : new QueuedJob<TJob>[Math.Max(MinCapacity, (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)_peak))];
+            _head = 0;
         }
 
-        _peak = 0;
+        _usedSinceTrim = false;
     }
 
     private void Grow()
