@@ -662,8 +662,12 @@ internal sealed class DispatchLoop<TJob, TResult>
         }
         else
         {
-            // Nothing ready: wake for the next job.
+            // Nothing ready: wake for the next job. With nothing queued, the backlog of a past stall is given back.
             wakeAt = oldest + 1;
+            if (progress == Progress.Empty)
+            {
+                _intake.TrimWhenEmpty();
+            }
         }
 
         Volatile.Write(ref _wakeAt.Value, wakeAt);

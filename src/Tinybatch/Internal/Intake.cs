@@ -23,7 +23,7 @@ namespace Tinybatch.Internal;
 internal sealed class Intake<TJob>
 {
     private const int MinRingSize = 16;
-    private const int MaxRingSize = 1024;
+    private const int MaxRingSize = 16_384;
 
     private readonly long _capacity;
     private readonly long _weightBudget;
@@ -48,8 +48,11 @@ internal sealed class Intake<TJob>
         _weighted = weighted;
         _spaceWaiters = spaceWaiters;
 
-        // Room for a few batches in flight between producers and the consumer; beyond that the backlog takes over.
-        int size = (int)Math.Min(MaxRingSize, Math.Max(MinRingSize, BitOperations.RoundUpToPowerOf2((uint)Math.Min(maxBatchSize, MaxRingSize) * 2)));
+        // Room for every place the capacity allows (up to MaxRingSize): then a producer never finds its slot still taken
+        // by a job a lap behind, which would make it wait for that job's producer (on a busy machine, a preempted thread)
+        // or move the ring into the backlog under the consumer's lock. Beyond MaxRingSize the backlog takes over.
+        long wanted = Math.Min(MaxRingSize, Math.Max(MinRingSize, Math.Min(capacity, MaxRingSize) + 64));
+        int size = (int)BitOperations.RoundUpToPowerOf2((uint)wanted);
         _ring = new IntakeSlot<TJob>[size];
         _mask = size - 1;
         for (int i = 0; i < size; i++)
@@ -81,6 +84,26 @@ internal sealed class Intake<TJob>
 
     /// <summary>Gets the number of jobs in the consumer's backlog, for tests.</summary>
     internal int BacklogCount => _backlog.Count;
+
+    /// <summary>Gets the length of the backlog's array, for tests.</summary>
+    internal int BacklogArrayLength => _backlog.ArrayLength;
+
+    /// <summary>
+    /// Gives the backlog's memory back when nothing is queued: called by the loop when it finds no work, so a stall's
+    /// backlog does not outlive it. Takes the consumer lock only when there is an array to give up.
+    /// </summary>
+    public void TrimWhenEmpty()
+    {
+        if (_backlog.ArrayLength == 0)
+        {
+            return;
+        }
+
+        lock (ConsumerLock)
+        {
+            _backlog.Trim();
+        }
+    }
 
     /// <summary>Takes a place for a job of <paramref name="weight"/> if the capacity and the weight budget allow it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

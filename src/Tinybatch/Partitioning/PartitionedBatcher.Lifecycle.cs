@@ -181,7 +181,10 @@ public sealed partial class PartitionedBatcher<TKey, TJob, TResult>
         options.TimeProvider = _time;
         if (_jitter > TimeSpan.Zero && options.MaxBatchDelay > TimeSpan.Zero)
         {
-            options.MaxBatchDelay += TimeSpan.FromTicks((long)(_jitter.Ticks * Math.Clamp(_randomizer(), 0, 1)));
+            // Saturates: a delay and jitter near TimeSpan.MaxValue add up to TimeSpan.MaxValue, never overflow.
+            long jitterTicks = (long)(_jitter.Ticks * Math.Clamp(_randomizer(), 0, 1));
+            long delayTicks = options.MaxBatchDelay.Ticks;
+            options.MaxBatchDelay = TimeSpan.FromTicks(jitterTicks > long.MaxValue - delayTicks ? long.MaxValue : delayTicks + jitterTicks);
         }
 
         TKey captured = key;

@@ -23,6 +23,9 @@ namespace Tinybatch.Partitioning;
 public sealed partial class PartitionedBatcher<TKey, TJob, TResult> : IAsyncDisposable
     where TKey : notnull
 {
+    /// <summary>The longest sweep period: a day, well within what a timer accepts.</summary>
+    private static readonly TimeSpan MaxSweepPeriod = TimeSpan.FromDays(1);
+
     private readonly Func<TJob, TKey> _keySelector;
     private readonly Func<TKey, Batch<TJob, TResult>, CancellationToken, ValueTask> _handler;
     private readonly BatcherOptions<TJob, TResult> _template;
@@ -70,7 +73,9 @@ public sealed partial class PartitionedBatcher<TKey, TJob, TResult> : IAsyncDisp
         _partitions = new ConcurrentDictionary<TKey, Partition<TKey, TJob, TResult>>(options.KeyComparer);
         if (_idleTimeout != Timeout.InfiniteTimeSpan)
         {
-            TimeSpan period = TimeSpan.FromTicks(Math.Max(TimeSpan.TicksPerMillisecond, _idleTimeout.Ticks / 2));
+            // Every half idle timeout, but at least every MaxSweepPeriod: a timer's period has a limit (about 49.7 days),
+            // and sweeping more often than needed only checks the partitions again.
+            TimeSpan period = TimeSpan.FromTicks(Math.Clamp(_idleTimeout.Ticks / 2, TimeSpan.TicksPerMillisecond, MaxSweepPeriod.Ticks));
             using (ExecutionContext.SuppressFlow())
             {
                 _sweepTimer = _time.CreateTimer(static s => ((PartitionedBatcher<TKey, TJob, TResult>)s!).Sweep(), this, period, period);

@@ -36,8 +36,8 @@ public sealed class PartitionedBatcherOptions<TKey, TJob, TResult>
     /// <summary>
     /// Gets or sets how long a partition stays without adds, and without pending or in-flight jobs, before it is
     /// retired: it stops taking jobs, drains, and is forgotten. The next job with its key creates a new partition.
-    /// Partitions are checked every half <see cref="IdleTimeout"/>, so one retires between one and one and a half
-    /// <see cref="IdleTimeout"/> after it became idle.
+    /// Partitions are checked every half <see cref="IdleTimeout"/> (at least once a day), so one retires between one and
+    /// one and a half <see cref="IdleTimeout"/> after it became idle.
     /// </summary>
     /// <value>Positive, or <see cref="Timeout.InfiniteTimeSpan"/> to never retire. The default is <see cref="DefaultIdleTimeout"/>.</value>
     public TimeSpan IdleTimeout { get; set; } = DefaultIdleTimeout;

@@ -1,4 +1,3 @@
-using System.Reflection;
 namespace Tinybatch.ReliabilityTests.Hazards;
 
 /// <summary>Calls from a single-threaded SynchronizationContext (UI-like) never deadlock.</summary>
@@ -147,8 +146,10 @@ public sealed class SynchronizationContextTests
                     batch.SetResult(i, batch[i] * 2);
                 }
             },
-            new BatcherOptions<int, int> { MaxBatchSize = 1, Capacity = 1, MaxBatchDelay = Timeout.InfiniteTimeSpan });
+            new BatcherOptions<int, int> { MaxBatchSize = 1, Capacity = 2, MaxBatchDelay = Timeout.InfiniteTimeSpan });
         batcher.Start();
+
+        // A job holds its place until its outcome: job 0 in the handler and job 1 queued fill the two places.
         Assert.True(batcher.TryAdd(0));
         await entered.Task.WaitAsync(Guard);
         Assert.True(batcher.TryAdd(1));
@@ -183,13 +184,11 @@ public sealed class SynchronizationContextTests
         return -1;
     }
 
-    /// <summary>Waits until an add is parked waiting for space (the batcher's private count of such waiters).</summary>
+    /// <summary>Waits until an add is parked waiting for space (the batcher's internal count of such waiters).</summary>
     private static async Task WaitForSpaceWaiterAsync(Batcher<int, int> batcher)
     {
-        FieldInfo field = typeof(Batcher<int, int>).GetField("_spaceWaiterCount", BindingFlags.NonPublic | BindingFlags.Instance)
-            ?? throw new InvalidOperationException("Batcher<,>._spaceWaiterCount was renamed: update this test.");
         var guard = System.Diagnostics.Stopwatch.StartNew();
-        while ((int)field.GetValue(batcher)! == 0)
+        while (batcher.SpaceWaiterCount == 0)
         {
             Assert.True(guard.Elapsed < Guard, "No add ever waited for space.");
             await Task.Yield();

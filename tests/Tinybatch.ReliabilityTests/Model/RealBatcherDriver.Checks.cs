@@ -101,7 +101,7 @@ public sealed partial class RealBatcherDriver
         {
             if (ExpectedCallerOutcome(id).IsSet && !task.IsCompleted)
             {
-                return $"the add or caller of job {id} has not completed, model {ExpectedCallerOutcome(id)}";
+                return $"the add or caller of job {id} has not completed, model {ExpectedCallerOutcome(id)}; expected add {_expectedAdds[id]}, model state {_model.Describe()}, real pending={_batcher.PendingCount} waiters={_batcher.SpaceWaiterCount} counters={_batcher.Counters}";
             }
         }
 

@@ -172,7 +172,9 @@ public sealed class ReentrancyTests
                     batch.SetResult(i, batch[i] * 10);
                 }
             },
-            new BatcherOptions<int, int> { MaxBatchSize = 1, MaxBatchDelay = TimeSpan.Zero, Capacity = 2, TimeProvider = new FakeTimeProvider() });
+            // Three places: job 1 keeps its place while its handler runs (a job holds its place until its outcome), so
+            // with two the handler's AddAsync(3) would wait for a place only the handler itself can give back.
+            new BatcherOptions<int, int> { MaxBatchSize = 1, MaxBatchDelay = TimeSpan.Zero, Capacity = 3, TimeProvider = new FakeTimeProvider() });
         batcher.Start();
 
         Assert.Equal(10, await batcher.AddAndWaitAsync(1).Within(mark, "the job whose handler adds"));

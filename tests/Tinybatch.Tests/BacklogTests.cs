@@ -1,0 +1,129 @@
+using Tinybatch.Internal;
+
+namespace Tinybatch.Tests;
+
+/// <summary>
+/// The consumer's backlog, where jobs wait when producers outrun the handler: it keeps its array across the fill-and-drain
+/// cycles of a steady overload (giving it up at each emptying cost tens of bytes per job), and gives memory back once
+/// the overload is over.
+/// </summary>
+public sealed class BacklogTests
+{
+    [Fact]
+    public void FillAndDrain_RepeatedAtTheSamePeak_AllocatesNothingAfterTheFirstCycle()
+    {
+        var backlog = new Backlog<long>();
+        Cycle(backlog, 1_000);
+        int length = backlog.ArrayLength;
+
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++)
+        {
+            Cycle(backlog, 1_000);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(length, backlog.ArrayLength);
+    }
+
+    [Fact]
+    public void Trim_UnusedSinceTheLastTrim_GivesTheArrayBack()
+    {
+        var backlog = new Backlog<long>();
+        Cycle(backlog, 100_000);
+        Assert.Equal(131_072, backlog.ArrayLength);
+
+        // Used since the last call (a steady overload empties it between fillings): kept.
+        backlog.Trim();
+        Assert.Equal(131_072, backlog.ArrayLength);
+
+        backlog.Trim();
+        Assert.Equal(0, backlog.ArrayLength);
+    }
+
+    [Fact]
+    public void Trim_JobsQueued_KeepsThem()
+    {
+        var backlog = new Backlog<long>();
+        backlog.Enqueue(new QueuedJob<long> { Position = 7 });
+        backlog.Trim();
+        backlog.Trim();
+        Assert.Equal(7, backlog.Peek().Position);
+    }
+
+    [Fact]
+    public async Task Batcher_StallDrainsAndTheLoopIdles_BacklogMemoryIsGivenBack()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await using var batcher = new Batcher<int, int>(
+            async (Batch<int, int> batch, CancellationToken _) =>
+            {
+                await release.Task;
+                batch.SetResults(batch.ToArray());
+            },
+            new BatcherOptions<int, int> { MaxBatchSize = 10, MaxBatchDelay = TimeSpan.Zero, Capacity = 100_000 });
+        batcher.Start();
+
+        // The ring holds 16,384 jobs: the rest of a stall waits in the backlog.
+        for (int i = 0; i < 50_000; i++)
+        {
+            Assert.True(batcher.TryAdd(i));
+        }
+
+        Assert.True(batcher.Intake.BacklogArrayLength > 0, "the stall never reached the backlog: the test proves nothing");
+        release.SetResult();
+        await batcher.FlushAsync().WaitAsync(HangGuard.Timeout);
+        await batcher.WhenIdleAsync().WaitAsync(HangGuard.Timeout);
+        await batcher.WhenIdleAsync().WaitAsync(HangGuard.Timeout);
+        Assert.Equal(0, batcher.Intake.BacklogArrayLength);
+    }
+
+    [Fact]
+    public void RemoveWhere_WrappedAroundTheArray_KeepsTheOrderOfTheRest()
+    {
+        var backlog = new Backlog<long>();
+        for (int i = 0; i < 16; i++)
+        {
+            backlog.Enqueue(new QueuedJob<long> { Position = i });
+        }
+
+        for (int i = 0; i < 10; i++)
+        {
+            backlog.Dequeue();
+        }
+
+        for (int i = 16; i < 24; i++)
+        {
+            backlog.Enqueue(new QueuedJob<long> { Position = i });
+        }
+
+        Assert.Equal(2, backlog.RemoveWhere(static j => j.Position is 12 or 20));
+        var rest = new List<long>();
+        while (backlog.Count > 0)
+        {
+            rest.Add(backlog.Peek().Position);
+            backlog.Dequeue();
+        }
+
+        Assert.Equal([10, 11, 13, 14, 15, 16, 17, 18, 19, 21, 22, 23], rest);
+    }
+
+    private static void Cycle(Backlog<long> backlog, int jobs)
+    {
+        for (int i = 0; i < jobs; i++)
+        {
+            backlog.Enqueue(new QueuedJob<long> { Position = i, Job = i });
+        }
+
+        for (int i = 0; i < jobs; i++)
+        {
+            // Not Assert.Equal: the allocation test measures this loop, and the assertion allocates.
+            if (backlog.Peek().Position != i)
+            {
+                throw new InvalidOperationException($"The backlog gave position {backlog.Peek().Position} where {i} was next.");
+            }
+
+            backlog.Dequeue();
+        }
+    }
+}
