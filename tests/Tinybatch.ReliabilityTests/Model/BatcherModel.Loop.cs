@@ -180,7 +180,7 @@ public sealed partial class BatcherModel
         }
 
         waiter.Add = Outcome.Accepted;
-        waiter.Job = Accept(waiter.Id, waiter.Awaited, cancelable: waiter.Awaited);
+        waiter.Job = Accept(waiter.Id, waiter.Awaited, cancelable: waiter.Awaited && waiter.Cancelable);
         _wokenJob = waiter.Job;
     }
 

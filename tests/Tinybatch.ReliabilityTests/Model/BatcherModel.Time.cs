@@ -137,7 +137,7 @@ public sealed partial class BatcherModel
         copy.Refused.AddRange(Refused);
         foreach (ModelWaiter waiter in Waiters)
         {
-            copy.Waiters.Add(new ModelWaiter(waiter.Id, waiter.Awaited) { Job = waiter.Job is null ? null : jobs[waiter.Job], Add = waiter.Add });
+            copy.Waiters.Add(new ModelWaiter(waiter.Id, waiter.Awaited, waiter.Cancelable) { Job = waiter.Job is null ? null : jobs[waiter.Job], Add = waiter.Add });
         }
 
         return copy;

@@ -80,11 +80,14 @@ public sealed record ModelBatch(long Id, List<ModelJob> Jobs, Behaviour Behaviou
 public sealed record ModelFlush(int Index, long Seq, List<ModelJob> Before);
 
 /// <summary>An add that waits for space (OverflowPolicy.Wait, buffer full): at most one at a time in a sequence.</summary>
-public sealed class ModelWaiter(int id, bool awaited)
+public sealed class ModelWaiter(int id, bool awaited, bool cancelable)
 {
     public int Id { get; } = id;
 
     public bool Awaited { get; } = awaited;
+
+    /// <summary>Gets whether the add was given a token its caller can cancel: only then can the wait (and, once woken, the caller) be cancelled.</summary>
+    public bool Cancelable { get; } = cancelable;
 
     /// <summary>Gets or sets the job once it got its place.</summary>
     public ModelJob? Job { get; set; }
@@ -201,7 +204,7 @@ public sealed partial class BatcherModel(Scenario scenario)
                     Evict(oldest.Value);
                     break;
                 case OverflowPolicy.Wait when kind != AddKind.TryAdd:
-                    Waiters.Add(new ModelWaiter(id, awaited));
+                    Waiters.Add(new ModelWaiter(id, awaited, cancelable));
                     result = AddResult.Waits;
                     return null;
                 default:
