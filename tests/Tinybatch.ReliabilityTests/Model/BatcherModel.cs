@@ -33,6 +33,9 @@ public sealed class ModelJob(int id, long seq, long weight, bool awaited, bool c
     /// <summary>Gets the job's place in the order of acceptances and flushes: a flush waits for every job with a smaller one.</summary>
     public long Seq { get; } = seq;
 
+    /// <summary>Gets or sets the job's place in that order as last queued: its <see cref="Seq"/>, or a new one when a retry re-entered it at the tail.</summary>
+    public long QueueSeq { get; set; } = seq;
+
     public long Weight { get; } = weight;
 
     public bool Awaited { get; } = awaited;
@@ -101,9 +104,9 @@ public sealed class ModelWaiter(int id, bool awaited, bool cancelable)
 /// when it is quiescent after each operation. Capacity counts every accepted job until its final outcome (queued, in a
 /// handler call, or waiting for a retry); a caller cancelling while queued frees its place at once. Batches are cut FIFO
 /// from the queue, at most MaxBatchSize jobs and MaxBatchWeight weight, when due: full (count or weight), a flush waiting
-/// for a queued job, a stop, zero delay, adaptive idleness, or the oldest queued job's delay. A flush does not end a
-/// batch. A retried job re-enters at the tail after its delay. DropOldest evicts the oldest queued job (none in a handler
-/// or waiting out a retry delay); with none queued the new job is dropped. A handler timeout fails its batch's jobs with
+/// for a queued job, a stop, zero delay, adaptive idleness, or the oldest queued job's delay. A batch stops before a
+/// job queued after a pending flush. A retried job re-enters at the tail after its delay. DropOldest evicts the oldest
+/// queued job (none in a handler or waiting out a retry delay); with none queued the new job is dropped. A handler timeout fails its batch's jobs with
 /// TimeoutException; a stop deadline fails everything unfinished with BatcherStoppedException.
 /// </summary>
 public sealed partial class BatcherModel(Scenario scenario)
