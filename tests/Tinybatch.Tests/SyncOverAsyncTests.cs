@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 
 namespace Tinybatch.Tests;
@@ -88,9 +87,6 @@ public partial class SyncOverAsyncTests
     }
 
     private static string RepoRoot() => RepositoryRoot.Require();
-
-        return dir ?? throw new InvalidOperationException("The repository root (Tinybatch.sln) was not found above " + thisFile);
-    }
 
     [GeneratedRegex(@"(?<receiver>\w+)(?<astask>\.AsTask\(\))?\.(GetAwaiter\(\)\.GetResult\(\)|Result\b(?!\w)|Wait\()")]
     private static partial Regex BlockingCall();

@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text.RegularExpressions;
 
 namespace Tinybatch.Tests.Docs;
@@ -54,9 +53,6 @@ public partial class ReadmeSnippetTests
     private static string Read(string relativePath) => File.ReadAllText(Path.Combine(RepoRoot(), relativePath));
 
     private static string RepoRoot() => RepositoryRoot.Require();
-
-        return dir ?? throw new InvalidOperationException("The repository root (Tinybatch.sln) was not found above " + thisFile);
-    }
 
     [GeneratedRegex(@"<!-- snippet: (?<path>[^#\s]+)#(?<region>[\w-]+) -->")]
     private static partial Regex SnippetMarker();
