@@ -412,14 +412,16 @@ public sealed partial class Batcher<TJob, TResult>
 
                 if (head == Intake<TJob>.Head.Ready)
                 {
-                    _intake.Advance();
                     object? state = oldest.State is RetryTicket t ? t.Inner : oldest.State;
                     if (state is JobCompletion<TJob, TResult> claimed && !claimed.TryClaim())
                     {
                         // Its caller cancelled just now: that gave a place back, but it may be taken; evict another.
-                        ((IDroppableState)oldest.State!).Drop();
+                        _intake.Discard((IDroppableState)oldest.State!);
+                        _intake.Advance();
                         continue;
                     }
+
+                    _intake.Advance();
 
                     // The new job's place is taken before the evicted one's is given back: no third add slips in.
                     position = _intake.ClaimOverCapacity(weight);

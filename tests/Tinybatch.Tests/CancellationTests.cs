@@ -61,6 +61,35 @@ public class CancellationTests
         Assert.Equal(counters.Accepted, counters.Succeeded + counters.Failed + counters.Canceled + counters.Dropped);
     }
 
+    /// <summary>
+    /// A job cancelled behind the head keeps its entry until the loop skips it, but it is no longer queued: the batch is
+    /// full by live jobs only, so two live jobs of three wait for their delay.
+    /// </summary>
+    [Fact]
+    public async Task AddAndWaitAsync_CancelledBehindTheHead_DoesNotFillTheBatch()
+    {
+        var time = new FakeTimeProvider();
+        var recorder = new Recorder<int>();
+        await using var batcher = new Batcher<int, int>(
+            recorder.Echo,
+            new BatcherOptions<int, int> { MaxBatchSize = 3, MaxBatchDelay = TimeSpan.FromMilliseconds(25), TimeProvider = time });
+        batcher.Start();
+        Task<int> first = batcher.AddAndWaitAsync(1).AsTask();
+        using var cts = new CancellationTokenSource();
+        Task<int> canceled = batcher.AddAndWaitAsync(2, cts.Token).AsTask();
+        cts.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => canceled.Guarded());
+        Task<int> third = batcher.AddAndWaitAsync(3).AsTask();
+
+        await batcher.IdleAsync();
+        Assert.Empty(recorder.Batches);
+
+        time.Advance(TimeSpan.FromMilliseconds(25));
+        Assert.Equal(1, await first.Guarded());
+        Assert.Equal(3, await third.Guarded());
+        Assert.Equal([1, 3], Assert.Single(recorder.Batches));
+    }
+
     [Fact]
     public async Task AddAndWaitAsync_CancelledBeforeDispatch_FreesItsPlaceInTheBuffer()
     {

@@ -356,7 +356,8 @@ internal sealed class DispatchLoop<TJob, TResult>
     /// <summary>The one rule (<see cref="BatchTrigger"/>), fed with what the loop knows of the head batch.</summary>
     private bool IsDue(in QueuedJob<TJob> first)
     {
-        long queued = _intake.Claimed - _intake.OldestQueued;
+        // The head is ready, so at least one job is queued; jobs cancelled while queued do not fill a batch.
+        long queued = Math.Max(1, _intake.Queued);
         long weight = _settings.Weighted ? QueuedWeight() : queued;
         bool forced = _owner.IsStopping
             || (_settings.Mode == BatchingMode.Adaptive && Volatile.Read(ref _inFlightBatches) == 0)
@@ -422,13 +423,15 @@ internal sealed class DispatchLoop<TJob, TResult>
                 reentered = true;
             }
 
-            _intake.Advance();
             if (state is JobCompletion<TJob, TResult> completion && !completion.TryClaim())
             {
                 // Its caller cancelled after TryPeek looked: the place is already given back.
-                ((IDroppableState)job.State!).Drop();
+                _intake.Discard((IDroppableState)job.State!);
+                _intake.Advance();
                 continue;
             }
+
+            _intake.Advance();
 
             if (reentered)
             {
@@ -653,8 +656,9 @@ internal sealed class DispatchLoop<TJob, TResult>
         }
         else if (progress == Progress.NotDue)
         {
-            // A partial batch waits for its delay (the timer is armed): wake when it is full.
-            wakeAt = oldest + _settings.MaxBatchSize;
+            // A partial batch waits for its delay (the timer is armed): wake when it is full. Entries cancelled while
+            // queued hold positions but do not fill it (a cancellation pokes the loop, which publishes this again).
+            wakeAt = oldest + _intake.CanceledQueued + _settings.MaxBatchSize;
             if (_settings.Weighted)
             {
                 wakeAtWeight = _intake.WeightInUse + (_settings.MaxBatchWeight - Math.Min(_settings.MaxBatchWeight, QueuedWeight()));

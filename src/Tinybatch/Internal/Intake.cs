@@ -40,6 +40,7 @@ internal sealed class Intake<TJob>
     private long _refused;
     private long _ringHead;
     private int _droppedSinceCompaction;
+    private long _droppedQueued;
 
     public Intake(long capacity, long weightBudget, bool weighted, int maxBatchSize, SpaceWaiters spaceWaiters)
     {
@@ -78,6 +79,16 @@ internal sealed class Intake<TJob>
 
     /// <summary>Gets the position of the oldest queued job, or <see cref="Claimed"/> when none is queued.</summary>
     public long OldestQueued => Volatile.Read(ref _oldestQueued.Value);
+
+    /// <summary>
+    /// Gets the number of queued jobs: the positions from the oldest queued one to the last claimed (claims still being
+    /// published count), less the entries whose callers cancelled while queued and that are not skipped yet. A batch is
+    /// full by live jobs, never by cancelled ones.
+    /// </summary>
+    public long Queued => Math.Max(0, Volatile.Read(ref _claimed.Value) - Volatile.Read(ref _oldestQueued.Value) - Volatile.Read(ref _droppedQueued));
+
+    /// <summary>Gets the number of entries whose callers cancelled while they were queued, not skipped yet.</summary>
+    public long CanceledQueued => Math.Max(0, Volatile.Read(ref _droppedQueued));
 
     /// <summary>Gets the number of dropped entries (cancelled while queued) not yet purged.</summary>
     public int DroppedSinceCompaction => Volatile.Read(ref _droppedSinceCompaction);
@@ -239,6 +250,7 @@ internal sealed class Intake<TJob>
     public void ReleaseDropped(long weight)
     {
         Interlocked.Increment(ref _droppedSinceCompaction);
+        Interlocked.Increment(ref _droppedQueued);
         Release(1, weight);
     }
 
@@ -281,7 +293,7 @@ internal sealed class Intake<TJob>
                 if (job.State is IDroppableState { IsDropped: true } gone)
                 {
                     _backlog.Dequeue();
-                    gone.Drop();
+                    Discard(gone);
                     dropped = true;
                     continue;
                 }
@@ -298,8 +310,8 @@ internal sealed class Intake<TJob>
 
             if (slot.State is IDroppableState { IsDropped: true } skipped)
             {
+                Discard(skipped);
                 FreeRingHead(ref slot);
-                skipped.Drop();
                 dropped = true;
                 continue;
             }
@@ -325,6 +337,21 @@ internal sealed class Intake<TJob>
         PublishOldest();
     }
 
+    /// <summary>
+    /// Drops an entry whose caller cancelled while it was queued, as it leaves the queue: call it before the oldest
+    /// position moves past the entry (<see cref="Advance"/>), so <see cref="Queued"/> never undercounts. Under <see cref="ConsumerLock"/>.
+    /// </summary>
+    public void Discard(IDroppableState dropped)
+    {
+        AssertConsumer();
+        dropped.Drop();
+        if (dropped is not RefusedPlace)
+        {
+            // Counted by ReleaseDropped when its caller cancelled; a refused place never was queued.
+            Interlocked.Decrement(ref _droppedQueued);
+        }
+    }
+
     /// <summary>Sets the stamp of the head job (one the producer left unstamped). Under <see cref="ConsumerLock"/>.</summary>
     public void StampHead(long stamp)
     {
@@ -348,11 +375,11 @@ internal sealed class Intake<TJob>
         AssertConsumer();
         Interlocked.Exchange(ref _droppedSinceCompaction, 0);
         MoveRingToBacklog();
-        _backlog.RemoveWhere(static job =>
+        _backlog.RemoveWhere(job =>
         {
             if (job.State is IDroppableState { IsDropped: true } dropped)
             {
-                dropped.Drop();
+                Discard(dropped);
                 return true;
             }
 
@@ -422,7 +449,7 @@ internal sealed class Intake<TJob>
 
             if (slot.State is IDroppableState { IsDropped: true } dropped)
             {
-                dropped.Drop();
+                Discard(dropped);
             }
             else
             {

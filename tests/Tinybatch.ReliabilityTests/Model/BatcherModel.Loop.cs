@@ -38,8 +38,17 @@ public sealed partial class BatcherModel
     {
         var jobs = new List<ModelJob>();
         long weight = 0;
+
+        // A batch never takes a job queued after a pending flush (one later than the head): that flush ends it.
+        long head = _queue.First!.Value.QueueSeq;
+        long flushLimit = Flushes.Where(f => f.Seq > head && !FlushComplete(f)).Select(f => f.Seq).DefaultIfEmpty(long.MaxValue).Min();
         for (LinkedListNode<ModelJob>? node = _queue.First; node is not null && jobs.Count < Scenario.MaxBatchSize; node = node.Next)
         {
+            if (jobs.Count > 0 && node.Value.QueueSeq > flushLimit)
+            {
+                break;
+            }
+
             if (Scenario.Weighted && jobs.Count > 0 && weight + node.Value.Weight > Scenario.MaxWeight)
             {
                 break;
@@ -180,7 +189,7 @@ public sealed partial class BatcherModel
         }
 
         waiter.Add = Outcome.Accepted;
-        waiter.Job = Accept(waiter.Id, waiter.Awaited, cancelable: waiter.Awaited);
+        waiter.Job = Accept(waiter.Id, waiter.Awaited, cancelable: waiter.Awaited && waiter.Cancelable);
         _wokenJob = waiter.Job;
     }
 

@@ -51,6 +51,7 @@ public sealed partial class BatcherModel
         foreach (ModelJob job in Jobs.Where(j => j.Place == JobPlace.WaitingForRetry && j.RetryDue <= Now).OrderBy(j => j.RetryDue).ToList())
         {
             job.Place = JobPlace.Queued;
+            job.QueueSeq = _seq++;
             job.QueueTime = Now;
             _queue.AddLast(job);
             Run();
@@ -107,6 +108,7 @@ public sealed partial class BatcherModel
             var c = new ModelJob(job.Id, job.Seq, job.Weight, job.Awaited, job.Cancelable)
             {
                 Place = job.Place,
+                QueueSeq = job.QueueSeq,
                 QueueTime = job.QueueTime,
                 Attempts = job.Attempts,
                 RetryDue = job.RetryDue,
@@ -137,7 +139,7 @@ public sealed partial class BatcherModel
         copy.Refused.AddRange(Refused);
         foreach (ModelWaiter waiter in Waiters)
         {
-            copy.Waiters.Add(new ModelWaiter(waiter.Id, waiter.Awaited) { Job = waiter.Job is null ? null : jobs[waiter.Job], Add = waiter.Add });
+            copy.Waiters.Add(new ModelWaiter(waiter.Id, waiter.Awaited, waiter.Cancelable) { Job = waiter.Job is null ? null : jobs[waiter.Job], Add = waiter.Add });
         }
 
         return copy;

@@ -33,6 +33,9 @@ public sealed class ModelJob(int id, long seq, long weight, bool awaited, bool c
     /// <summary>Gets the job's place in the order of acceptances and flushes: a flush waits for every job with a smaller one.</summary>
     public long Seq { get; } = seq;
 
+    /// <summary>Gets or sets the job's place in that order as last queued: its <see cref="Seq"/>, or a new one when a retry re-entered it at the tail.</summary>
+    public long QueueSeq { get; set; } = seq;
+
     public long Weight { get; } = weight;
 
     public bool Awaited { get; } = awaited;
@@ -80,11 +83,14 @@ public sealed record ModelBatch(long Id, List<ModelJob> Jobs, Behaviour Behaviou
 public sealed record ModelFlush(int Index, long Seq, List<ModelJob> Before);
 
 /// <summary>An add that waits for space (OverflowPolicy.Wait, buffer full): at most one at a time in a sequence.</summary>
-public sealed class ModelWaiter(int id, bool awaited)
+public sealed class ModelWaiter(int id, bool awaited, bool cancelable)
 {
     public int Id { get; } = id;
 
     public bool Awaited { get; } = awaited;
+
+    /// <summary>Gets whether the add was given a token its caller can cancel: only then can the wait (and, once woken, the caller) be cancelled.</summary>
+    public bool Cancelable { get; } = cancelable;
 
     /// <summary>Gets or sets the job once it got its place.</summary>
     public ModelJob? Job { get; set; }
@@ -98,9 +104,9 @@ public sealed class ModelWaiter(int id, bool awaited)
 /// when it is quiescent after each operation. Capacity counts every accepted job until its final outcome (queued, in a
 /// handler call, or waiting for a retry); a caller cancelling while queued frees its place at once. Batches are cut FIFO
 /// from the queue, at most MaxBatchSize jobs and MaxBatchWeight weight, when due: full (count or weight), a flush waiting
-/// for a queued job, a stop, zero delay, adaptive idleness, or the oldest queued job's delay. A flush does not end a
-/// batch. A retried job re-enters at the tail after its delay. DropOldest evicts the oldest queued job (none in a handler
-/// or waiting out a retry delay); with none queued the new job is dropped. A handler timeout fails its batch's jobs with
+/// for a queued job, a stop, zero delay, adaptive idleness, or the oldest queued job's delay. A batch stops before a
+/// job queued after a pending flush. A retried job re-enters at the tail after its delay. DropOldest evicts the oldest
+/// queued job (none in a handler or waiting out a retry delay); with none queued the new job is dropped. A handler timeout fails its batch's jobs with
 /// TimeoutException; a stop deadline fails everything unfinished with BatcherStoppedException.
 /// </summary>
 public sealed partial class BatcherModel(Scenario scenario)
@@ -201,7 +207,7 @@ public sealed partial class BatcherModel(Scenario scenario)
                     Evict(oldest.Value);
                     break;
                 case OverflowPolicy.Wait when kind != AddKind.TryAdd:
-                    Waiters.Add(new ModelWaiter(id, awaited));
+                    Waiters.Add(new ModelWaiter(id, awaited, cancelable));
                     result = AddResult.Waits;
                     return null;
                 default:

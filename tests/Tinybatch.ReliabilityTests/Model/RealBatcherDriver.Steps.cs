@@ -5,9 +5,15 @@ public sealed partial class RealBatcherDriver
 {
     private async Task ApplyAsync(Op op, int step)
     {
-        // A waiting add whose job would race a cut this step (the real order is open) is cancelled first.
+        // A waiting add whose job would race a cut this step (the real order is open) is cancelled first. An add made
+        // without a cancelable token cannot be called off: the step is left out on both sides instead.
         if (_model.Waiting is { } waiter && WouldBeAmbiguous(op))
         {
+            if (!waiter.Cancelable)
+            {
+                return;
+            }
+
             await CancelWaiterAsync(waiter, $"step {step}: cancel the waiter before {op}");
         }
 
@@ -206,7 +212,8 @@ public sealed partial class RealBatcherDriver
     }
 
     /// <summary>
-    /// Awaited, cancelable callers without an outcome, and the waiting add (its token cancels the wait). Not the oldest
+    /// Awaited, cancelable callers without an outcome, and the waiting add if it was given a cancelable token (that token
+    /// cancels the wait; an AddAndWait op passes none, and cancelling its source would change nothing). Not the oldest
     /// queued job while a positive delay runs: whether the next batch's delay then runs from its add or from the next
     /// job's is left open by the contract (today's engine keeps the cancelled job's time), so the model does not go there.
     /// </summary>
@@ -216,7 +223,7 @@ public sealed partial class RealBatcherDriver
             .Where(j => j.Awaited && j.Cancelable && !j.Caller.IsSet && !(model.Scenario.DelayMs > 0 && j == model.QueueHead))
             .Cast<object>()
             .ToList();
-        if (model.Waiting is { } waiter)
+        if (model.Waiting is { Cancelable: true } waiter)
         {
             candidates.Add(waiter);
         }
@@ -308,7 +315,8 @@ public sealed partial class RealBatcherDriver
     /// <summary>Stops without a deadline, then releases held batches and moves the clock through pending retries until drained.</summary>
     private async Task DrainAsync()
     {
-        if (_model.Waiting is { } waiter)
+        // A waiter that cannot be cancelled is refused by the stop below (BatcherStoppedException), as the model says.
+        if (_model.Waiting is { Cancelable: true } waiter)
         {
             await CancelWaiterAsync(waiter, "drain: cancel the waiter");
         }
