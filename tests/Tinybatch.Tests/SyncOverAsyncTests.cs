@@ -89,9 +89,6 @@ public partial class SyncOverAsyncTests
 
     private static string RepoRoot() => RepositoryRoot.Require();
 
-        return dir ?? throw new InvalidOperationException("The repository root (Tinybatch.sln) was not found above " + thisFile);
-    }
-
     [GeneratedRegex(@"(?<receiver>\w+)(?<astask>\.AsTask\(\))?\.(GetAwaiter\(\)\.GetResult\(\)|Result\b(?!\w)|Wait\()")]
     private static partial Regex BlockingCall();
 }

@@ -55,9 +55,6 @@ public partial class ReadmeSnippetTests
 
     private static string RepoRoot() => RepositoryRoot.Require();
 
-        return dir ?? throw new InvalidOperationException("The repository root (Tinybatch.sln) was not found above " + thisFile);
-    }
-
     [GeneratedRegex(@"<!-- snippet: (?<path>[^#\s]+)#(?<region>[\w-]+) -->")]
     private static partial Regex SnippetMarker();
 }
