@@ -388,28 +388,35 @@ public sealed partial class Batcher<TJob, TResult>
     }
 
     private Exception NewDroppedException(DeadLetterReason reason) => reason == DeadLetterReason.Dropped
-        ? new JobDroppedException($"The buffer of batcher '{Name}' was full ({_settings.Capacity} jobs): the new job was dropped ({_settings.Overflow}).")
-        : new BatcherFullException($"The buffer of batcher '{Name}' is full ({_settings.Capacity} jobs) and its overflow policy is Reject: the job was rejected.");
+        ? new JobDroppedException($"The buffer of batcher '{Name}' was full ({FullLimit()}): the new job was dropped ({_settings.Overflow}).")
+        : new BatcherFullException($"The buffer of batcher '{Name}' is full ({FullLimit()}) and its overflow policy is Reject: the job was rejected.");
+
+    /// <summary>The limit the buffer is full by, for a refusal's message: the count Capacity or the weight budget.</summary>
+    private string FullLimit() => _intake.FullByCount
+        ? $"Capacity: {_settings.Capacity} jobs"
+        : $"MaxBufferedWeight: {_intake.WeightInUse} of {_settings.MaxBufferedWeight} in use";
 
     /// <summary>
-    /// Makes room by evicting the oldest queued job; the new job takes a place at the end of the line. Returns false
-    /// when no queued job can be evicted (every place is held by jobs in handler calls or waiting for a retry).
+    /// Makes room by evicting the oldest queued jobs, as many as the new job needs to fit both the count and the weight
+    /// budget; the new job takes a place at the end of the line. Returns false when the queued jobs cannot make room
+    /// (every other place is held by jobs in handler calls or waiting for a retry): the jobs evicted on the way stay
+    /// dropped, and the new job is dropped too.
     /// </summary>
     private bool TryEvictOldest(long weight, out long position)
     {
         var spinner = default(SpinWait);
-        QueuedJob<TJob> oldest;
-        while (true)
+        QueuedJob<TJob> first = default;
+        List<QueuedJob<TJob>>? more = null;
+        int evicted = 0;
+        long evictedWeight = 0;
+        bool placed = false;
+        position = 0;
+        while (!placed)
         {
+            Intake<TJob>.Head head;
             lock (_intake.ConsumerLock)
             {
-                Intake<TJob>.Head head = _intake.TryPeek(out oldest);
-                if (head == Intake<TJob>.Head.Empty || (head == Intake<TJob>.Head.InProgress && spinner.Count >= 100))
-                {
-                    position = 0;
-                    return false;
-                }
-
+                head = _intake.TryPeek(out QueuedJob<TJob> oldest);
                 if (head == Intake<TJob>.Head.Ready)
                 {
                     object? state = oldest.State is RetryTicket t ? t.Inner : oldest.State;
@@ -422,19 +429,47 @@ public sealed partial class Batcher<TJob, TResult>
                     }
 
                     _intake.Advance();
+                    if (evicted++ == 0)
+                    {
+                        first = oldest;
+                    }
+                    else
+                    {
+                        (more ??= []).Add(oldest);
+                    }
 
-                    // The new job's place is taken before the evicted one's is given back: no third add slips in.
-                    position = _intake.ClaimOverCapacity(weight);
-                    break;
+                    evictedWeight += oldest.Weight;
+
+                    // The new job's place is taken before the evicted ones' are given back: no third add slips in.
+                    if (_intake.FitsAfterEviction(weight, evicted, evictedWeight))
+                    {
+                        position = _intake.ClaimOverCapacity(weight);
+                        placed = true;
+                    }
+
+                    continue;
                 }
+            }
+
+            if (head == Intake<TJob>.Head.Empty || spinner.Count >= 100)
+            {
+                break;
             }
 
             // The oldest job is still being published by its producer.
             spinner.SpinOnce();
         }
 
-        DropEvicted(oldest);
-        return true;
+        if (evicted > 0)
+        {
+            DropEvicted(first);
+            foreach (QueuedJob<TJob> job in more ?? [])
+            {
+                DropEvicted(job);
+            }
+        }
+
+        return placed;
     }
 
     private void DropEvicted(in QueuedJob<TJob> evicted)
@@ -474,7 +509,7 @@ public sealed partial class Batcher<TJob, TResult>
         state is JobCompletion<TJob, TResult> completion ? completion.Job : queued.Job;
 
     private JobDroppedException NewOldestDroppedException() =>
-        new($"The buffer of batcher '{Name}' was full ({_settings.Capacity} jobs): this job, the oldest queued, was dropped to make room (DropOldest).");
+        new($"The buffer of batcher '{Name}' was full (Capacity: {_settings.Capacity} jobs{(_settings.Weighted ? $", MaxBufferedWeight: {_settings.MaxBufferedWeight}" : "")}): this job, the oldest queued, was dropped to make room (DropOldest).");
 
     /// <summary>Waits for a place; returns the job's position once it holds one.</summary>
     private async ValueTask<long> WaitForSpaceAsync(long weight, CancellationToken cancellationToken)

@@ -53,7 +53,7 @@ public sealed class FirehoseWriter : IAsyncDisposable
                     .Handle<SinkRecordException>(e => e.Retryable)
                     .Handle<HttpRequestException>(),
             },
-            retryFailedBatches: true);                   // a call that throws retries all its records
+            retryFailedBatches: true);                   // a call that throws retries its records that have no outcome yet
 
         _batcher = new PartitionedBatcher<string, SinkEvent, bool>(
             e => e.Stream,                               // one partition (and one batch stream) per delivery stream

@@ -12,7 +12,7 @@ namespace Tinybatch.Sink.Tests;
 /// A Firehose-like sink (PutRecordBatch: at most 500 records and 4 MiB per call, 1,000 KiB per record, some records
 /// failing inside a successful call) fed by several producers through a partitioned batcher, one partition per stream.
 /// </summary>
-public sealed class SinkSimulationTests(ITestOutputHelper output)
+public sealed partial class SinkSimulationTests(ITestOutputHelper output)
 {
     private const int MaxRecordsPerCall = 500;
     private const long MaxBytesPerCall = 4L * 1024 * 1024;

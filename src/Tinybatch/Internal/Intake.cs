@@ -190,6 +190,16 @@ internal sealed class Intake<TJob>
         return Interlocked.Increment(ref _claimed.Value) - 1;
     }
 
+    /// <summary>
+    /// Whether a job of <paramref name="weight"/> fits both limits once <paramref name="evicted"/> places holding
+    /// <paramref name="evictedWeight"/> are given back (a DropOldest eviction deciding how many jobs to evict).
+    /// </summary>
+    public bool FitsAfterEviction(long weight, int evicted, long evictedWeight) =>
+        PlacesInUse - evicted < _capacity && (!_weighted || weight <= _weightBudget - (WeightInUse - evictedWeight));
+
+    /// <summary>Gets whether the count <c>Capacity</c>, rather than the weight budget, is what the buffer is full by.</summary>
+    public bool FullByCount => PlacesInUse >= _capacity;
+
     /// <summary>Writes the job of a claimed position where the consumer will find it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Publish(long position, TJob job, object? state, long stamp, long weight)
