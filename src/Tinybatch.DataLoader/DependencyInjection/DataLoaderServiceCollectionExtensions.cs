@@ -32,10 +32,7 @@ public static class DataLoaderServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(create);
-        ThrowIfRegistered(services, typeof(DataLoader<TKey, TValue>), null);
-        services.Add(new ServiceDescriptor(typeof(DataLoader<TKey, TValue>), sp => create(sp, NewOptions<TKey>(sp, null)), lifetime));
-        services.Add(new ServiceDescriptor(typeof(IDataLoader<TKey, TValue>), static sp => sp.GetRequiredService<DataLoader<TKey, TValue>>(), lifetime));
-        return services;
+        return Register<TKey, DataLoader<TKey, TValue>, IDataLoader<TKey, TValue>>(services, null, create, lifetime);
     }
 
     /// <summary>
@@ -62,10 +59,7 @@ public static class DataLoaderServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(create);
-        ThrowIfRegistered(services, typeof(DataLoader<TKey, TValue>), name);
-        services.Add(new ServiceDescriptor(typeof(DataLoader<TKey, TValue>), name, (sp, key) => create(sp, NewOptions<TKey>(sp, name)), lifetime));
-        services.Add(new ServiceDescriptor(typeof(IDataLoader<TKey, TValue>), name, static (sp, key) => sp.GetRequiredKeyedService<DataLoader<TKey, TValue>>(key), lifetime));
-        return services;
+        return Register<TKey, DataLoader<TKey, TValue>, IDataLoader<TKey, TValue>>(services, name, create, lifetime);
     }
 
     /// <summary>
@@ -88,10 +82,7 @@ public static class DataLoaderServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(create);
-        ThrowIfRegistered(services, typeof(GroupedDataLoader<TKey, TValue>), null);
-        services.Add(new ServiceDescriptor(typeof(GroupedDataLoader<TKey, TValue>), sp => create(sp, NewOptions<TKey>(sp, null)), lifetime));
-        services.Add(new ServiceDescriptor(typeof(IGroupedDataLoader<TKey, TValue>), static sp => sp.GetRequiredService<GroupedDataLoader<TKey, TValue>>(), lifetime));
-        return services;
+        return Register<TKey, GroupedDataLoader<TKey, TValue>, IGroupedDataLoader<TKey, TValue>>(services, null, create, lifetime);
     }
 
     /// <summary>
@@ -118,9 +109,34 @@ public static class DataLoaderServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(create);
-        ThrowIfRegistered(services, typeof(GroupedDataLoader<TKey, TValue>), name);
-        services.Add(new ServiceDescriptor(typeof(GroupedDataLoader<TKey, TValue>), name, (sp, key) => create(sp, NewOptions<TKey>(sp, name)), lifetime));
-        services.Add(new ServiceDescriptor(typeof(IGroupedDataLoader<TKey, TValue>), name, static (sp, key) => sp.GetRequiredKeyedService<GroupedDataLoader<TKey, TValue>>(key), lifetime));
+        return Register<TKey, GroupedDataLoader<TKey, TValue>, IGroupedDataLoader<TKey, TValue>>(services, name, create, lifetime);
+    }
+
+    /// <summary>
+    /// Registers a loader and its interface (the same instance): unnamed, or keyed by <paramref name="name"/>, whose
+    /// options then carry that name.
+    /// </summary>
+    private static IServiceCollection Register<TKey, TLoader, TService>(
+        IServiceCollection services,
+        string? name,
+        Func<IServiceProvider, DataLoaderOptions<TKey>, TLoader> create,
+        ServiceLifetime lifetime)
+        where TKey : notnull
+        where TLoader : class, TService
+        where TService : class
+    {
+        ThrowIfRegistered(services, typeof(TLoader), name);
+        if (name is null)
+        {
+            services.Add(new ServiceDescriptor(typeof(TLoader), sp => create(sp, NewOptions<TKey>(sp, null)), lifetime));
+            services.Add(new ServiceDescriptor(typeof(TService), static sp => sp.GetRequiredService<TLoader>(), lifetime));
+        }
+        else
+        {
+            services.Add(new ServiceDescriptor(typeof(TLoader), name, (sp, _) => create(sp, NewOptions<TKey>(sp, name)), lifetime));
+            services.Add(new ServiceDescriptor(typeof(TService), name, static (sp, key) => sp.GetRequiredKeyedService<TLoader>(key), lifetime));
+        }
+
         return services;
     }
 
