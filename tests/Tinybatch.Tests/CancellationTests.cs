@@ -90,6 +90,69 @@ public class CancellationTests
         Assert.Equal([1, 3], Assert.Single(recorder.Batches));
     }
 
+    /// <summary>
+    /// A compaction purges the entries of callers who cancelled from behind the head of the queue: the positions they
+    /// held are holes, not queued jobs. With MaxBatchSize 3, two live jobs behind a purged cancellation wave still wait
+    /// for their delay once the stalled handler returns.
+    /// </summary>
+    [Fact]
+    public async Task AddAndWaitAsync_CancelWaveCompactedBehindTheHead_DoesNotFillTheBatch()
+    {
+        const int Wave = 1_100; // more than max(1,024, places in use): the loop compacts the queue
+        var time = new FakeTimeProvider();
+        var gate = new HandlerGate();
+        var recorder = new Recorder<int>();
+        await using var batcher = new Batcher<int, int>(
+            async (jobs, ct) =>
+            {
+                recorder.Record(jobs);
+                if (jobs[0] == 1)
+                {
+                    await gate.PassAsync();
+                }
+
+                return jobs;
+            },
+            new BatcherOptions<int, int> { MaxBatchSize = 3, MaxBatchDelay = TimeSpan.FromMilliseconds(25), TimeProvider = time });
+        batcher.Start();
+        Task<int>[] stalled = [batcher.AddAndWaitAsync(1).AsTask(), batcher.AddAndWaitAsync(2).AsTask(), batcher.AddAndWaitAsync(3).AsTask()];
+        await gate.WhenEnteredAsync(1);
+        try
+        {
+            Task<int> fourth = batcher.AddAndWaitAsync(4).AsTask();
+            using var cts = new CancellationTokenSource();
+            var waits = new List<Task<int>>();
+            for (int i = 0; i < Wave; i++)
+            {
+                waits.Add(batcher.AddAndWaitAsync(100 + i, cts.Token).AsTask());
+            }
+
+            await cts.CancelAsync();
+            foreach (Task<int> wait in waits)
+            {
+                await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait.Guarded());
+            }
+
+            Task<int> fifth = batcher.AddAndWaitAsync(5).AsTask();
+            gate.Open();
+            int[] results = await Task.WhenAll(stalled).Guarded();
+            Assert.Equal([1, 2, 3], results);
+            await batcher.IdleAsync();
+            Assert.True(batcher.Intake.DroppedSinceCompaction < Wave, "The wave was never compacted."); // purged from behind job 4
+            Assert.Equal(1, batcher.Counters.Batches); // counted as the loop cuts a batch, before it goes idle
+            Assert.False(fourth.IsCompleted);
+
+            time.Advance(TimeSpan.FromMilliseconds(25));
+            Assert.Equal(4, await fourth.Guarded());
+            Assert.Equal(5, await fifth.Guarded());
+            Assert.Equal([[1, 2, 3], [4, 5]], recorder.Batches);
+        }
+        finally
+        {
+            gate.Open(); // a failed assertion must not leave the disposal waiting for the stalled handler
+        }
+    }
+
     [Fact]
     public async Task AddAndWaitAsync_CancelledBeforeDispatch_FreesItsPlaceInTheBuffer()
     {

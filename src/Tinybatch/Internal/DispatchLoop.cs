@@ -657,8 +657,9 @@ internal sealed class DispatchLoop<TJob, TResult>
         else if (progress == Progress.NotDue)
         {
             // A partial batch waits for its delay (the timer is armed): wake when it is full. Entries cancelled while
-            // queued hold positions but do not fill it (a cancellation pokes the loop, which publishes this again).
-            wakeAt = oldest + _intake.CanceledQueued + _settings.MaxBatchSize;
+            // queued hold positions but do not fill it (a cancellation pokes the loop, which publishes this again), and
+            // the positions of purged ones are counted as left, so the count runs from there, not from the oldest.
+            wakeAt = _intake.Left + _intake.CanceledQueued + _settings.MaxBatchSize;
             if (_settings.Weighted)
             {
                 wakeAtWeight = _intake.WeightInUse + (_settings.MaxBatchWeight - Math.Min(_settings.MaxBatchWeight, QueuedWeight()));

@@ -41,6 +41,7 @@ internal sealed class Intake<TJob>
     private long _ringHead;
     private int _droppedSinceCompaction;
     private long _droppedQueued;
+    private long _left;
 
     public Intake(long capacity, long weightBudget, bool weighted, int maxBatchSize, SpaceWaiters spaceWaiters)
     {
@@ -81,11 +82,18 @@ internal sealed class Intake<TJob>
     public long OldestQueued => Volatile.Read(ref _oldestQueued.Value);
 
     /// <summary>
-    /// Gets the number of queued jobs: the positions from the oldest queued one to the last claimed (claims still being
-    /// published count), less the entries whose callers cancelled while queued and that are not skipped yet. A batch is
-    /// full by live jobs, never by cancelled ones.
+    /// Gets the number of positions that left the queue: jobs taken by <see cref="Advance"/> and dropped entries skipped,
+    /// moved out of the ring or purged. Unlike <see cref="OldestQueued"/> it counts the holes a purge leaves behind the
+    /// oldest queued job.
     /// </summary>
-    public long Queued => Math.Max(0, Volatile.Read(ref _claimed.Value) - Volatile.Read(ref _oldestQueued.Value) - Volatile.Read(ref _droppedQueued));
+    public long Left => Volatile.Read(ref _left);
+
+    /// <summary>
+    /// Gets the number of queued jobs: the positions claimed (claims still being published count) less those that left
+    /// the queue, less the entries whose callers cancelled while queued and that are still in it. A batch is full by live
+    /// jobs, never by cancelled ones nor by the positions of purged ones.
+    /// </summary>
+    public long Queued => Math.Max(0, Volatile.Read(ref _claimed.Value) - Volatile.Read(ref _left) - Volatile.Read(ref _droppedQueued));
 
     /// <summary>Gets the number of entries whose callers cancelled while they were queued, not skipped yet.</summary>
     public long CanceledQueued => Math.Max(0, Volatile.Read(ref _droppedQueued));
@@ -304,6 +312,7 @@ internal sealed class Intake<TJob>
                 {
                     _backlog.Dequeue();
                     Discard(gone);
+                    CountLeft();
                     dropped = true;
                     continue;
                 }
@@ -321,6 +330,7 @@ internal sealed class Intake<TJob>
             if (slot.State is IDroppableState { IsDropped: true } skipped)
             {
                 Discard(skipped);
+                CountLeft();
                 FreeRingHead(ref slot);
                 dropped = true;
                 continue;
@@ -344,12 +354,13 @@ internal sealed class Intake<TJob>
             FreeRingHead(ref _ring[_ringHead & _mask]);
         }
 
+        CountLeft();
         PublishOldest();
     }
 
     /// <summary>
-    /// Drops an entry whose caller cancelled while it was queued, as it leaves the queue: call it before the oldest
-    /// position moves past the entry (<see cref="Advance"/>), so <see cref="Queued"/> never undercounts. Under <see cref="ConsumerLock"/>.
+    /// Drops an entry whose caller cancelled while it was queued, as it leaves the queue: call it before its position is
+    /// counted as left (<see cref="Advance"/>), so <see cref="Queued"/> never undercounts. Under <see cref="ConsumerLock"/>.
     /// </summary>
     public void Discard(IDroppableState dropped)
     {
@@ -390,6 +401,7 @@ internal sealed class Intake<TJob>
             if (job.State is IDroppableState { IsDropped: true } dropped)
             {
                 Discard(dropped);
+                CountLeft();
                 return true;
             }
 
@@ -460,6 +472,7 @@ internal sealed class Intake<TJob>
             if (slot.State is IDroppableState { IsDropped: true } dropped)
             {
                 Discard(dropped);
+                CountLeft();
             }
             else
             {
@@ -471,6 +484,9 @@ internal sealed class Intake<TJob>
 
         PublishOldest();
     }
+
+    /// <summary>A position left the queue (the consumer is the only writer).</summary>
+    private void CountLeft() => Volatile.Write(ref _left, _left + 1);
 
     private void FreeRingHead(ref IntakeSlot<TJob> slot)
     {
