@@ -9,6 +9,12 @@ namespace Tinybatch.ReliabilityTests.Properties;
 /// Random operation sequences against a real batcher, each compared step by step with <see cref="BatcherModel"/>.
 /// TINYBATCH_PROPERTY_ITER sets the number of sequences (default 3000); CsCheck_Seed replays one failing seed.
 /// </summary>
+/// <remarks>
+/// By default the sequences come from a fixed stream (<see cref="FixedStream"/>), so every run, CI's included, checks
+/// the same 3,000 sequences and a failure is a regression, reproducible from its index. TINYBATCH_PROPERTY_RANDOM=1
+/// explores new random sequences with CsCheck's shrinking (what a soak run does); what it finds, and is not fixed yet,
+/// is listed in docs/TESTING.md.
+/// </remarks>
 [Collection(ReliabilitySuite.Name)]
 public sealed class ModelPropertyTests(ITestOutputHelper output)
 {
@@ -31,15 +37,42 @@ public sealed class ModelPropertyTests(ITestOutputHelper output)
             ? n
             : 3000;
 
+    /// <summary>The stream the default run draws its sequences from.</summary>
+    public const ulong FixedStream = 42;
+
     [Fact]
     public void RandomSequences_MatchTheReferenceModel()
     {
-        ScenarioGen.Scenario.Sample(
-            scenario => RunScenario(scenario),
-            writeLine: output.WriteLine,
-            seed: Environment.GetEnvironmentVariable("CsCheck_Seed"),
-            iter: Iterations,
-            print: s => s.ToString());
+        string? seed = Environment.GetEnvironmentVariable("CsCheck_Seed");
+        if (seed is not null || Environment.GetEnvironmentVariable("TINYBATCH_PROPERTY_RANDOM") == "1")
+        {
+            ScenarioGen.Scenario.Sample(
+                scenario => RunScenario(scenario),
+                writeLine: output.WriteLine,
+                seed: seed,
+                iter: Iterations,
+                print: s => s.ToString());
+        }
+        else
+        {
+            ulong streamSeed = ulong.TryParse(Environment.GetEnvironmentVariable("TINYBATCH_PROPERTY_STREAM"), NumberStyles.Integer, CultureInfo.InvariantCulture, out ulong chosen)
+                ? chosen
+                : FixedStream;
+            var stream = new PCG(1, streamSeed);
+            for (long i = 0; i < Iterations; i++)
+            {
+                Scenario scenario = ScenarioGen.Scenario.Generate(stream, null, out _);
+                try
+                {
+                    RunScenario(scenario);
+                }
+                catch (Exception ex)
+                {
+                    throw new ModelMismatchException($"fixed sequence {i} of stream {streamSeed}: {scenario}{Environment.NewLine}{ex.Message}", ex);
+                }
+            }
+        }
+
         string line = $"property: sequences={Iterations} evictions={s_evictions} compactions={s_compactions} flushes={s_flushes} "
             + $"retries={s_retries} timeouts={s_timeouts} deadlines={s_deadlines} space-waits={s_spaceWaits}; sequences with "
             + $"an eviction={s_withEviction} a compaction={s_withCompaction} a retry={s_withRetry} a timeout={s_withTimeout} a deadline={s_withDeadline}";
