@@ -83,7 +83,7 @@ public class BufferLimitsTests
         }
 
         batcher.Start();
-        await added.ContinueWith(static _ => { }, TaskScheduler.Default).Guarded();
+        await added.ContinueWith(static t => _ = t.Exception, TaskScheduler.Default).Guarded();
         await batcher.FlushAsync().Guarded();
         AssertWithinLimits(batcher);
         await batcher.StopAsync().Guarded();

@@ -140,6 +140,10 @@ internal sealed partial class Journal
         else
         {
             commit.TrySetException(failure);
+
+            // Every add this commit covered sees the failure through its own await; a commit no add waits on (a flush,
+            // or adds already given up) must not surface later as an unobserved task exception.
+            _ = commit.Task.Exception;
         }
 
         if (failure is null)

@@ -47,9 +47,14 @@ public sealed class SynchronizationContextTests
             int first = await batcher.AddAndWaitAsync(3);
             bool backOnContext = Environment.CurrentManagedThreadId == context.ThreadId
                 && SynchronizationContext.Current == context;
-            int second = await batcher.AddAndWaitAsync(4).ConfigureAwait(false);
-            bool leftContext = Environment.CurrentManagedThreadId != context.ThreadId
-                && SynchronizationContext.Current is null;
+            // The job may already be done when the await begins (the wake can run the loop on this thread, and the
+            // handler is quick): an await of a completed task continues where it is, so only a pending one can show
+            // where ConfigureAwait(false) resumes.
+            ValueTask<int> pending = batcher.AddAndWaitAsync(4);
+            bool wasPending = !pending.IsCompleted;
+            int second = await pending.ConfigureAwait(false);
+            bool leftContext = !wasPending
+                || (Environment.CurrentManagedThreadId != context.ThreadId && SynchronizationContext.Current is null);
             return (first, backOnContext, second, leftContext);
         }).WaitAsync(Guard);
 

@@ -12,14 +12,16 @@ namespace Tinybatch.ReliabilityTests.Memory;
 /// for its result (AddAndWaitAsync, cancelled while queued) and a flush (FlushAsync(token) behind the stalled batch).
 /// Retained heap (<see cref="GC.GetTotalMemory"/> after a full collection) is measured after three warm-up rounds (pools
 /// and queues at their working size: the result waiters' rounds pass the compaction threshold), then after
-/// rounds 1, 2, 4, 8 ... and at the end; it may grow by at most 1 MiB. The early checks fail a leaking batcher after the
+/// rounds 1, 2, 4, 8 ... and at the end; it may grow by at most 2 MiB (the whole suite's process moves its retained
+/// heap by up to about 1 MiB between collections on its own; a leak of the reported size, 224 B per waiter, passes
+/// 2 MiB within 10,000 waiters). The early checks fail a leaking batcher after the
 /// first round instead of running the whole flood (today the flush waiters alone would take hours: each registered
 /// waiter is visited on every pass of the loop).
 /// </summary>
 [Collection(ReliabilitySuite.Name)]
 public sealed class CancelledWaiterMemoryTests(ITestOutputHelper output)
 {
-    private const long Margin = 1024 * 1024;
+    private const long Margin = 2 * 1024 * 1024;
 
     public enum Waiter
     {

@@ -130,14 +130,16 @@ public sealed partial class RealBatcherDriver
         }
         catch (Exception ex)
         {
-            // A synchronous refusal: the same as a task faulted with it.
-            task = Task.FromException(ex);
+            // A synchronous refusal: the same as a task faulted with it (kept, so the driver observes it at the end).
             if (kind == AddKind.AddAndWait)
             {
-                _callers[id] = (Task<int>)Task.FromException<int>(ex);
+                Task<int> refused = Task.FromException<int>(ex);
+                _callers[id] = refused;
+                task = refused;
             }
             else
             {
+                task = Task.FromException(ex);
                 _adds[id] = task;
             }
         }

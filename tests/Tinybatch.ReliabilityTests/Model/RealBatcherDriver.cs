@@ -99,7 +99,13 @@ public sealed partial class RealBatcherDriver : IAsyncDisposable
 
         // Observe every caller's task, also when a check failed half-way: none may surface as an unobserved exception.
         Task[] all = [.. _callers.Values, .. _adds.Values, .. _waves, .. _flushes];
+        // Observing the combined task does not mark its faulted parts as observed: read each one's exception.
         await Task.WhenAll(all).ContinueWith(static t => _ = t.Exception, TaskScheduler.Default).WaitAsync(Guard);
+        foreach (Task task in all)
+        {
+            _ = task.Exception;
+        }
+
         _deadline.Dispose();
         foreach (CancellationTokenSource cts in _callerCancels.Values)
         {

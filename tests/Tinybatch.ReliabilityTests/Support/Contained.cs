@@ -75,7 +75,7 @@ internal static class Contained
 
     /// <summary>Waits until <paramref name="task"/> ends, whatever its outcome (an expected exception included).</summary>
     public static Task Settled(this Task task, int mark, string what) =>
-        task.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
+        task.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default)
             .Within(mark, what);
 
     /// <summary>
