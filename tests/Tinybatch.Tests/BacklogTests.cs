@@ -10,7 +10,7 @@ namespace Tinybatch.Tests;
 public sealed class BacklogTests
 {
     [Fact]
-    public void FillAndDrain_RepeatedAtTheSamePeak_AllocatesNothingAfterTheFirstCycle()
+    public void FillAndDrain_RepeatedAtTheSamePeak_KeepsItsArray()
     {
         var backlog = new Backlog<long>();
         Cycle(backlog, 1_000);
@@ -22,7 +22,10 @@ public sealed class BacklogTests
             Cycle(backlog, 1_000);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // Regrowing from 16 slots at each filling would allocate about 80 KB per cycle (1.6 MB here); the runtime itself
+        // (tiered compilation, coverage instrumentation in CI) may allocate a few KB on this thread meanwhile.
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        Assert.True(allocated < 16 * 1024, $"20 fill-and-drain cycles allocated {allocated} bytes");
         Assert.Equal(length, backlog.ArrayLength);
     }
 
