@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Time.Testing;
+using Tinybatch.Tests.TestSupport;
 
 namespace Tinybatch.Tests;
 
@@ -14,15 +15,15 @@ public sealed class OutageBackoffTests
     {
         var rig = new Rig();
         rig.Batcher.TryAdd(1);
-        await rig.Calls.WaitForAsync(1);
+        await rig.Calls.WhenBatchesAsync(1);
 
         rig.Batcher.TryAdd(2);
         rig.Clock.Advance(TimeSpan.FromMilliseconds(999));
         await rig.Batcher.WhenIdleAsync().WaitAsync(HangGuard.Timeout);
-        Assert.Equal(1, rig.Calls.Count);
+        Assert.Equal(1, rig.Calls.BatchCount);
 
         rig.Clock.Advance(TimeSpan.FromMilliseconds(1));
-        await rig.Calls.WaitForAsync(2);
+        await rig.Calls.WhenBatchesAsync(2);
         await rig.Batcher.FlushAsync().WaitAsync(HangGuard.Timeout);
         Assert.Equal([[1], [2]], rig.Calls.Batches);
         Assert.Equal(2, rig.Backoff.Seen.Count);
@@ -35,7 +36,7 @@ public sealed class OutageBackoffTests
     {
         var rig = new Rig(capacity: 3);
         rig.Batcher.TryAdd(1);
-        await rig.Calls.WaitForAsync(1);
+        await rig.Calls.WhenBatchesAsync(1);
         await rig.Batcher.WhenIdleAsync().WaitAsync(HangGuard.Timeout);
 
         // Job 1 failed: its place is free again. Three more fill the buffer while dispatch is paused.
@@ -49,7 +50,7 @@ public sealed class OutageBackoffTests
         Assert.Equal(1, rig.Batcher.Counters.Failed);
 
         rig.Clock.Advance(TimeSpan.FromSeconds(1));
-        await rig.Calls.WaitForAsync(2);
+        await rig.Calls.WhenBatchesAsync(2);
         await rig.Batcher.FlushAsync().WaitAsync(HangGuard.Timeout);
         Assert.Equal(3, rig.Batcher.Counters.Succeeded);
         Assert.Equal(0, rig.Batcher.PendingCount);
@@ -60,14 +61,14 @@ public sealed class OutageBackoffTests
     {
         var rig = new Rig();
         rig.Batcher.TryAdd(1);
-        await rig.Calls.WaitForAsync(1);
+        await rig.Calls.WhenBatchesAsync(1);
         await rig.Batcher.WhenIdleAsync().WaitAsync(HangGuard.Timeout);
         rig.Batcher.TryAdd(2);
 
         Task flush = rig.Batcher.FlushAsync();
         await rig.Batcher.WhenIdleAsync().WaitAsync(HangGuard.Timeout);
         Assert.False(flush.IsCompleted, "the flush completed while its job waited out the pause");
-        Assert.Equal(1, rig.Calls.Count);
+        Assert.Equal(1, rig.Calls.BatchCount);
 
         rig.Clock.Advance(TimeSpan.FromSeconds(1));
         await flush.WaitAsync(HangGuard.Timeout);
@@ -80,7 +81,7 @@ public sealed class OutageBackoffTests
     {
         var rig = new Rig();
         rig.Batcher.TryAdd(1);
-        await rig.Calls.WaitForAsync(1);
+        await rig.Calls.WhenBatchesAsync(1);
         await rig.Batcher.WhenIdleAsync().WaitAsync(HangGuard.Timeout);
         rig.Batcher.TryAdd(2);
 
@@ -101,7 +102,7 @@ public sealed class OutageBackoffTests
             Batcher = new Batcher<int, int>(
                 (Batch<int, int> batch, CancellationToken _) =>
                 {
-                    Calls.Add(batch.ToArray());
+                    Calls.Record(batch);
                     if (batch[0] == 1)
                     {
                         throw Failure;
@@ -125,7 +126,7 @@ public sealed class OutageBackoffTests
 
         public RecordingBackoff Backoff { get; } = new();
 
-        public CallLog Calls { get; } = new();
+        public Recorder<int> Calls { get; } = new();
 
         public InvalidOperationException Failure { get; } = new("the sink is down");
 
@@ -156,51 +157,6 @@ public sealed class OutageBackoffTests
             }
 
             return ValueTask.FromResult(failure is null ? TimeSpan.Zero : TimeSpan.FromSeconds(1));
-        }
-    }
-
-    private sealed class CallLog
-    {
-        private readonly List<int[]> _batches = [];
-
-        public int Count
-        {
-            get
-            {
-                lock (_batches)
-                {
-                    return _batches.Count;
-                }
-            }
-        }
-
-        public IReadOnlyList<int[]> Batches
-        {
-            get
-            {
-                lock (_batches)
-                {
-                    return [.. _batches];
-                }
-            }
-        }
-
-        public void Add(int[] jobs)
-        {
-            lock (_batches)
-            {
-                _batches.Add(jobs);
-            }
-        }
-
-        public async Task WaitForAsync(int count)
-        {
-            var guard = System.Diagnostics.Stopwatch.StartNew();
-            while (Count < count)
-            {
-                Assert.True(guard.Elapsed < HangGuard.Timeout, $"the handler was called {Count} times, not {count}");
-                await Task.Delay(1);
-            }
         }
     }
 }
