@@ -22,6 +22,14 @@ internal static class DurableDemo
         await sink.InitializeAsync(reset: false);
         output.WriteLine($"store: {sink.Description}");
         var batcherOptions = BatcherOptions(options, options.Directory, options.Commit, sink);
+        long deadLettered = 0;
+        batcherOptions.OnDeadLetter = letter =>
+        {
+            // A job that ended without reaching the table: said aloud, never dropped in silence.
+            Interlocked.Increment(ref deadLettered);
+            output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"dead {letter.Job.Job.Id} reason={letter.Reason} attempts={letter.Job.Attempt}: {letter.Exception?.Message}"));
+        };
         long accepted = 0;
         var started = Stopwatch.GetTimestamp();
         long recovered;
@@ -62,6 +70,12 @@ internal static class DurableDemo
         MaxBatchDelay = options.Delay,
         Capacity = Math.Max(4 * options.BatchSize, 4000),
         MaxConcurrentBatches = sink.MaxConcurrentWriters,
+
+        // The sink writes idempotently, so a retry is always safe: a failed write is retried rather than dead-lettered.
+        // MaxAttempts also counts hand-offs that a killed process never finished (the journal's guard against a job
+        // that kills the process): a slow sink behind repeated kills charges the same replayed jobs on every restart,
+        // so the limit sits well above the kills in a row the crash test makes (docs/DURABILITY.md, "Attempts").
+        Retry = new RetryPolicy { MaxAttempts = 50, RetryFailedBatches = true, Delay = TimeSpan.FromMilliseconds(100) },
     };
 
     /// <summary>The handler: one idempotent transaction per batch.</summary>

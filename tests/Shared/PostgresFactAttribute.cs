@@ -1,4 +1,4 @@
-namespace Tinybatch.IntegrationTests;
+namespace Tinybatch;
 
 /// <summary>
 /// A fact that needs PostgreSQL: it runs when TINYBATCH_PG holds a connection string and is reported as skipped,
