@@ -17,6 +17,8 @@ public sealed class OutageBackoffTests
         rig.Batcher.TryAdd(1);
         await rig.Calls.WhenBatchesAsync(1);
 
+        // The pause starts when the failure is applied, after the handler returns: wait for that before moving the clock.
+        await rig.Batcher.WhenIdleAsync().WaitAsync(HangGuard.Timeout);
         rig.Batcher.TryAdd(2);
         rig.Clock.Advance(TimeSpan.FromMilliseconds(999));
         await rig.Batcher.WhenIdleAsync().WaitAsync(HangGuard.Timeout);

@@ -397,7 +397,7 @@ internal sealed class DispatchLoop<TJob, TResult>
         {
             Intake<TJob>.Head head = _intake.TryPeek(out QueuedJob<TJob> job);
             if (head == Intake<TJob>.Head.InProgress && count > 0 && spinner.Count < 20
-                && count + (_intake.Claimed - _intake.OldestQueued) >= max)
+                && count + (_intake.Claimed - _intake.HeadPosition) >= max)
             {
                 // The batch is full by claims, but a producer is still publishing its job: it takes nanoseconds.
                 spinner.SpinOnce(sleep1Threshold: -1);
@@ -427,11 +427,11 @@ internal sealed class DispatchLoop<TJob, TResult>
             {
                 // Its caller cancelled after TryPeek looked: the place is already given back.
                 _intake.Discard((IDroppableState)job.State!);
-                _intake.Advance();
+                _intake.Take();
                 continue;
             }
 
-            _intake.Advance();
+            _intake.Take();
 
             if (reentered)
             {
@@ -454,6 +454,8 @@ internal sealed class DispatchLoop<TJob, TResult>
             count++;
         }
 
+        // Producers read the oldest queued position on every add: it is published once per cut, not once per job.
+        _intake.PublishProgress();
         if (count == 0)
         {
             _batchPool.Return(batch);

@@ -36,12 +36,11 @@ internal sealed class Intake<TJob>
     private PaddedLong _released;
     private PaddedLong _weightInUse;
     private PaddedLong _oldestQueued;
+    private ConsumerCursor _cursor;
     private long _reentered;
     private long _refused;
-    private long _ringHead;
     private int _droppedSinceCompaction;
     private long _droppedQueued;
-    private long _left;
 
     public Intake(long capacity, long weightBudget, bool weighted, int maxBatchSize, SpaceWaiters spaceWaiters)
     {
@@ -86,14 +85,14 @@ internal sealed class Intake<TJob>
     /// moved out of the ring or purged. Unlike <see cref="OldestQueued"/> it counts the holes a purge leaves behind the
     /// oldest queued job.
     /// </summary>
-    public long Left => Volatile.Read(ref _left);
+    public long Left => Volatile.Read(ref _cursor.Left);
 
     /// <summary>
     /// Gets the number of queued jobs: the positions claimed (claims still being published count) less those that left
     /// the queue, less the entries whose callers cancelled while queued and that are still in it. A batch is full by live
     /// jobs, never by cancelled ones nor by the positions of purged ones.
     /// </summary>
-    public long Queued => Math.Max(0, Volatile.Read(ref _claimed.Value) - Volatile.Read(ref _left) - Volatile.Read(ref _droppedQueued));
+    public long Queued => Math.Max(0, Volatile.Read(ref _claimed.Value) - Volatile.Read(ref _cursor.Left) - Volatile.Read(ref _droppedQueued));
 
     /// <summary>Gets the number of entries whose callers cancelled while they were queued, not skipped yet.</summary>
     public long CanceledQueued => Math.Max(0, Volatile.Read(ref _droppedQueued));
@@ -320,11 +319,11 @@ internal sealed class Intake<TJob>
                 return Head.Ready;
             }
 
-            ref IntakeSlot<TJob> slot = ref _ring[_ringHead & _mask];
-            if (Volatile.Read(ref slot.Sequence) != _ringHead + 1)
+            ref IntakeSlot<TJob> slot = ref _ring[_cursor.RingHead & _mask];
+            if (Volatile.Read(ref slot.Sequence) != _cursor.RingHead + 1)
             {
                 job = default;
-                return _ringHead < Volatile.Read(ref _claimed.Value) ? Head.InProgress : Head.Empty;
+                return _cursor.RingHead < Volatile.Read(ref _claimed.Value) ? Head.InProgress : Head.Empty;
             }
 
             if (slot.State is IDroppableState { IsDropped: true } skipped)
@@ -336,13 +335,25 @@ internal sealed class Intake<TJob>
                 continue;
             }
 
-            job = new QueuedJob<TJob> { Position = _ringHead, Job = slot.Job, State = slot.State, Stamp = slot.Stamp, Weight = slot.Weight };
+            job = new QueuedJob<TJob> { Position = _cursor.RingHead, Job = slot.Job, State = slot.State, Stamp = slot.Stamp, Weight = slot.Weight };
             return Head.Ready;
         }
     }
 
     /// <summary>Removes the job <see cref="TryPeek"/> returned. Under <see cref="ConsumerLock"/>.</summary>
     public void Advance()
+    {
+        Take();
+        PublishOldest();
+    }
+
+    /// <summary>
+    /// Removes the job <see cref="TryPeek"/> returned without publishing the new <see cref="OldestQueued"/>: for a cut,
+    /// which takes many jobs and calls <see cref="PublishProgress"/> once at its end. Producers read that value on every
+    /// add, so writing it once per job would move its cache line between the cores once per job. Under
+    /// <see cref="ConsumerLock"/>.
+    /// </summary>
+    public void Take()
     {
         AssertConsumer();
         if (_backlog.Count > 0)
@@ -351,12 +362,21 @@ internal sealed class Intake<TJob>
         }
         else
         {
-            FreeRingHead(ref _ring[_ringHead & _mask]);
+            FreeRingHead(ref _ring[_cursor.RingHead & _mask]);
         }
 
         CountLeft();
+    }
+
+    /// <summary>Publishes <see cref="OldestQueued"/> after <see cref="Take"/>s. Under <see cref="ConsumerLock"/>.</summary>
+    public void PublishProgress()
+    {
+        AssertConsumer();
         PublishOldest();
     }
+
+    /// <summary>Gets the position of the oldest queued job as the consumer sees it now, published or not. Under <see cref="ConsumerLock"/>.</summary>
+    public long HeadPosition => _backlog.Count > 0 ? _backlog.Peek().Position : _cursor.RingHead;
 
     /// <summary>
     /// Drops an entry whose caller cancelled while it was queued, as it leaves the queue: call it before its position is
@@ -383,7 +403,7 @@ internal sealed class Intake<TJob>
         }
         else
         {
-            _ring[_ringHead & _mask].Stamp = stamp;
+            _ring[_cursor.RingHead & _mask].Stamp = stamp;
         }
     }
 
@@ -463,8 +483,8 @@ internal sealed class Intake<TJob>
         AssertConsumer();
         while (true)
         {
-            ref IntakeSlot<TJob> slot = ref _ring[_ringHead & _mask];
-            if (Volatile.Read(ref slot.Sequence) != _ringHead + 1)
+            ref IntakeSlot<TJob> slot = ref _ring[_cursor.RingHead & _mask];
+            if (Volatile.Read(ref slot.Sequence) != _cursor.RingHead + 1)
             {
                 break;
             }
@@ -476,7 +496,7 @@ internal sealed class Intake<TJob>
             }
             else
             {
-                _backlog.Enqueue(new QueuedJob<TJob> { Position = _ringHead, Job = slot.Job, State = slot.State, Stamp = slot.Stamp, Weight = slot.Weight });
+                _backlog.Enqueue(new QueuedJob<TJob> { Position = _cursor.RingHead, Job = slot.Job, State = slot.State, Stamp = slot.Stamp, Weight = slot.Weight });
             }
 
             FreeRingHead(ref slot);
@@ -486,18 +506,17 @@ internal sealed class Intake<TJob>
     }
 
     /// <summary>A position left the queue (the consumer is the only writer).</summary>
-    private void CountLeft() => Volatile.Write(ref _left, _left + 1);
+    private void CountLeft() => Volatile.Write(ref _cursor.Left, _cursor.Left + 1);
 
     private void FreeRingHead(ref IntakeSlot<TJob> slot)
     {
         slot.Job = default!;
         slot.State = null;
-        Volatile.Write(ref slot.Sequence, _ringHead + _ring.Length);
-        _ringHead++;
+        Volatile.Write(ref slot.Sequence, _cursor.RingHead + _ring.Length);
+        _cursor.RingHead++;
     }
 
-    private void PublishOldest() =>
-        Volatile.Write(ref _oldestQueued.Value, _backlog.Count > 0 ? _backlog.Peek().Position : _ringHead);
+    private void PublishOldest() => Volatile.Write(ref _oldestQueued.Value, HeadPosition);
 
     [Conditional("DEBUG")]
     private void AssertConsumer() => Debug.Assert(Monitor.IsEntered(ConsumerLock), "The intake's consumer side is used without its lock.");

@@ -14,6 +14,22 @@ internal struct PaddedLong
 }
 
 /// <summary>
+/// The consumer's own cursor, on a cache line of its own: it changes with every job taken, and producers read the
+/// intake's other fields (the ring, its mask, the capacity) on every add.
+/// </summary>
+[StructLayout(LayoutKind.Explicit, Size = 192)]
+internal struct ConsumerCursor
+{
+    /// <summary>The position of the next ring slot to read.</summary>
+    [FieldOffset(64)]
+    public long RingHead;
+
+    /// <summary>The positions that left the queue (see <c>Intake.Left</c>).</summary>
+    [FieldOffset(72)]
+    public long Left;
+}
+
+/// <summary>
 /// A counter spread over one cache line per processor: producers on different cores never contend on it. Reading it
 /// sums the cells, so it is monotonic but not a single atomic snapshot.
 /// </summary>
