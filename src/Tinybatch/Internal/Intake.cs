@@ -23,7 +23,7 @@ namespace Tinybatch.Internal;
 internal sealed class Intake<TJob>
 {
     private const int MinRingSize = 16;
-    private const int MaxRingSize = 16_384;
+    private const int MaxRingSize = 65_536;
 
     private readonly long _capacity;
     private readonly long _weightBudget;

@@ -39,29 +39,45 @@ public sealed class SynchronizationContextTests
     public async Task AddAndWait_AwaitedDirectlyOnContext_ResumesOnTheContextUnlessConfiguredNotTo()
     {
         using var context = new SingleThreadedContext();
-        await using Batcher<int, int> batcher = Doubler(maxBatchSize: 1);
+
+        // Job 4's handler call waits for the gate, so its request is surely pending when its continuation is registered:
+        // an await of a completed task continues where it is, which would show nothing about ConfigureAwait(false).
+        using var gate = new ManualResetEventSlim();
+        await using var batcher = new Batcher<int, int>(
+            (jobs, ct) =>
+            {
+                if (jobs.Contains(4))
+                {
+                    gate.Wait(Guard, ct);
+                }
+
+                return jobs.Select(j => j * 2).ToArray();
+            },
+            new BatcherOptions<int, int> { MaxBatchSize = 1, MaxBatchDelay = Timeout.InfiniteTimeSpan });
         batcher.Start();
 
-        (int captured, bool onContext, int freed, bool offContext) = await context.RunAsync(async () =>
+        (int captured, bool onContext, bool wasPending, (bool OnContextThread, bool HasContext, int Value) resumed) = await context.RunAsync(async () =>
         {
             int first = await batcher.AddAndWaitAsync(3);
             bool backOnContext = Environment.CurrentManagedThreadId == context.ThreadId
                 && SynchronizationContext.Current == context;
-            // The job may already be done when the await begins (the wake can run the loop on this thread, and the
-            // handler is quick): an await of a completed task continues where it is, so only a pending one can show
-            // where ConfigureAwait(false) resumes.
+
             ValueTask<int> pending = batcher.AddAndWaitAsync(4);
-            bool wasPending = !pending.IsCompleted;
-            int second = await pending.ConfigureAwait(false);
-            bool leftContext = !wasPending
-                || (Environment.CurrentManagedThreadId != context.ThreadId && SynchronizationContext.Current is null);
-            return (first, backOnContext, second, leftContext);
+            bool notDone = !pending.IsCompleted;
+            var where = new TaskCompletionSource<(bool, bool, int)>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var awaiter = pending.ConfigureAwait(false).GetAwaiter();
+            awaiter.OnCompleted(() => where.SetResult((
+                Environment.CurrentManagedThreadId == context.ThreadId, SynchronizationContext.Current is not null, awaiter.GetResult())));
+            gate.Set();
+            return (first, backOnContext, notDone, await where.Task);
         }).WaitAsync(Guard);
 
         Assert.Equal(6, captured);
         Assert.True(onContext, "a plain await resumes on the caller's context");
-        Assert.Equal(8, freed);
-        Assert.True(offContext, "ConfigureAwait(false) resumes on the thread pool");
+        Assert.True(wasPending, "job 4 cannot be done before its handler call passes the gate");
+        Assert.Equal(8, resumed.Value);
+        Assert.False(resumed.OnContextThread, "ConfigureAwait(false) resumes off the context's thread");
+        Assert.False(resumed.HasContext, "ConfigureAwait(false) resumes without the context");
     }
 
     [Fact]
