@@ -395,6 +395,21 @@ internal sealed class DispatchLoop<TJob, TResult>
         var spinner = default(SpinWait);
         while (count < max)
         {
+            if (flushLimit == long.MaxValue)
+            {
+                // Plain jobs in a run, straight from the ring; anything else goes through the general path below.
+                int room = Math.Min(max - count, 256);
+                batch.EnsureCapacity(count + room);
+                int run = _intake.TakePlainRun(batch.Entries.AsSpan(count, room), maxWeight - weight, out long runWeight);
+                if (run > 0)
+                {
+                    minOrigin = Math.Min(minOrigin, batch.Entries[count].Origin);
+                    weight += runWeight;
+                    count += run;
+                    continue;
+                }
+            }
+
             Intake<TJob>.Head head = _intake.TryPeek(out QueuedJob<TJob> job);
             if (head == Intake<TJob>.Head.InProgress && count > 0 && spinner.Count < 20
                 && count + (_intake.Claimed - _intake.HeadPosition) >= max)

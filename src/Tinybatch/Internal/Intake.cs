@@ -368,6 +368,51 @@ internal sealed class Intake<TJob>
         CountLeft();
     }
 
+    /// <summary>
+    /// Takes a run of plain jobs (fire-and-forget, first attempt, nothing attached) straight from the ring into
+    /// <paramref name="into"/>, in position order: the cut's common case, with one cursor update for the whole run. Stops
+    /// at the backlog, at an unpublished slot, at a job with state (an awaiter, a retry, a trace link, a refused place:
+    /// <see cref="TryPeek"/> handles those) and before a job that would take the run's weight past
+    /// <paramref name="weightRoom"/>. Publish with <see cref="PublishProgress"/> afterwards. Under <see cref="ConsumerLock"/>.
+    /// </summary>
+    /// <returns>How many jobs were taken; their total weight is in <paramref name="takenWeight"/>.</returns>
+    public int TakePlainRun(Span<JobEntry<TJob>> into, long weightRoom, out long takenWeight)
+    {
+        AssertConsumer();
+        takenWeight = 0;
+        if (_backlog.Count > 0)
+        {
+            return 0;
+        }
+
+        IntakeSlot<TJob>[] ring = _ring;
+        long head = _cursor.RingHead;
+        int taken = 0;
+        while (taken < into.Length)
+        {
+            ref IntakeSlot<TJob> slot = ref ring[head & _mask];
+            if (Volatile.Read(ref slot.Sequence) != head + 1 || slot.State is not null || slot.Weight > weightRoom - takenWeight)
+            {
+                break;
+            }
+
+            into[taken] = new JobEntry<TJob> { Job = slot.Job, Stamp = slot.Stamp, Weight = slot.Weight, Origin = head, Attempts = 1 };
+            takenWeight += slot.Weight;
+            if (RuntimeHelpers.IsReferenceOrContainsReferences<TJob>())
+            {
+                slot.Job = default!;
+            }
+
+            Volatile.Write(ref slot.Sequence, head + ring.Length);
+            head++;
+            taken++;
+        }
+
+        _cursor.RingHead = head;
+        Volatile.Write(ref _cursor.Left, _cursor.Left + taken);
+        return taken;
+    }
+
     /// <summary>Publishes <see cref="OldestQueued"/> after <see cref="Take"/>s. Under <see cref="ConsumerLock"/>.</summary>
     public void PublishProgress()
     {
