@@ -131,10 +131,11 @@ public sealed partial class RealBatcherDriver
             return $"handler saw {handled} batches {seen}, model {_model.Batches.Count} {expected}; model state {_model.Describe()}; real {c}";
         }
 
-        if (c.Succeeded != _model.Succeeded || c.Failed != _model.Failed || c.Canceled != _model.Canceled
+        // Accepted too: an add woken by a freed place counts its job on its own thread, after the place was freed.
+        if (c.Accepted != _model.Accepted || c.Succeeded != _model.Succeeded || c.Failed != _model.Failed || c.Canceled != _model.Canceled
             || c.Dropped != _model.Dropped || c.Retried != _model.Retried)
         {
-            return $"counters {c}, model succeeded={_model.Succeeded} failed={_model.Failed} canceled={_model.Canceled} "
+            return $"counters {c}, model accepted={_model.Accepted} succeeded={_model.Succeeded} failed={_model.Failed} canceled={_model.Canceled} "
                 + $"dropped={_model.Dropped} retried={_model.Retried}; model state {_model.Describe()}";
         }
 
