@@ -24,8 +24,39 @@ public sealed partial class BatcherModel
         return next;
     }
 
-    /// <summary>Moves the clock to <paramref name="instant"/> and fires what is due then: timeouts, then retry re-entries.</summary>
-    public void AdvanceTo(long instant)
+    /// <summary>
+    /// Moves the clock to <paramref name="instant"/>, once for every order in which the retried jobs due at that very
+    /// instant can re-enter: their timers fire at one instant, and the contract does not order them (on the system clock
+    /// they fire on pool threads in any order). Returns this model, advanced in the order of the jobs' ids, then one copy
+    /// per other order.
+    /// </summary>
+    public List<BatcherModel> AdvanceToEachOrder(long instant)
+    {
+        List<int> tied = [.. Jobs.Where(j => j.Place == JobPlace.WaitingForRetry && j.RetryDue == instant && !Abandoned).Select(j => j.Id)];
+        List<List<int>> orders = tied.Count > 1 ? Permutations(tied) : [tied];
+        var ways = new List<BatcherModel>(orders.Count);
+        foreach (List<int> order in orders.Skip(1))
+        {
+            BatcherModel copy = Clone();
+            copy.AdvanceTo(instant, order);
+            ways.Add(copy);
+        }
+
+        AdvanceTo(instant, orders[0]);
+        ways.Insert(0, this);
+        return ways;
+
+        static List<List<int>> Permutations(List<int> ids) =>
+            ids.Count <= 1
+                ? [ids]
+                : [.. ids.SelectMany(first => Permutations([.. ids.Where(id => id != first)]).Select(rest => (List<int>)[first, .. rest]))];
+    }
+
+    /// <summary>
+    /// Moves the clock to <paramref name="instant"/> and fires what is due then: timeouts, then retry re-entries, by due
+    /// time; those due at one instant in <paramref name="tieOrder"/> (job ids), or else in the order of their ids.
+    /// </summary>
+    public void AdvanceTo(long instant, IReadOnlyList<int>? tieOrder = null)
     {
         Now = instant;
         if (Abandoned)
@@ -48,7 +79,7 @@ public sealed partial class BatcherModel
             }
         }
 
-        foreach (ModelJob job in Jobs.Where(j => j.Place == JobPlace.WaitingForRetry && j.RetryDue <= Now).OrderBy(j => j.RetryDue).ToList())
+        foreach (ModelJob job in Jobs.Where(j => j.Place == JobPlace.WaitingForRetry && j.RetryDue <= Now).OrderBy(j => j.RetryDue).ThenBy(j => tieOrder is null ? 0 : IndexIn(tieOrder, j.Id)).ToList())
         {
             job.Place = JobPlace.Queued;
             job.QueueSeq = _seq++;
@@ -58,6 +89,19 @@ public sealed partial class BatcherModel
         }
 
         Run();
+    }
+
+    private static int IndexIn(IReadOnlyList<int> ids, int id)
+    {
+        for (int i = 0; i < ids.Count; i++)
+        {
+            if (ids[i] == id)
+            {
+                return i;
+            }
+        }
+
+        return ids.Count;
     }
 
     /// <summary>Whether two timers fire at the same instant at or before <paramref name="until"/>, one of them a re-entry (order open).</summary>

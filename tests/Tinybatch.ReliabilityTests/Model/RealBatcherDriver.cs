@@ -15,7 +15,8 @@ public sealed partial class RealBatcherDriver : IAsyncDisposable
     private static readonly TimeSpan Guard = Support.Contained.Guard;
 
     private readonly Scenario _scenario;
-    private readonly BatcherModel _model;
+    // Replaced by one of its copies where the contract allows more than one outcome (see DrainAsync).
+    private BatcherModel _model;
     private readonly FakeTimeProvider _time = new();
     private readonly Batcher<int, int> _batcher;
     private readonly object _gate = new();
@@ -60,6 +61,9 @@ public sealed partial class RealBatcherDriver : IAsyncDisposable
         _batcher = new Batcher<int, int>(HandleAsync, options);
         _batcher.Start();
     }
+
+    /// <summary>Gets the model the batcher followed (one of the allowed ones where the contract leaves an order open).</summary>
+    public BatcherModel Model => _model;
 
     /// <summary>Gets what the sequence exercised, for the suite's figures.</summary>
     public Coverage Covered => new(
