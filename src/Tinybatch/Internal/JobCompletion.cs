@@ -199,11 +199,26 @@ internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>, 
     /// <summary>A bounded pool of completions, one per batcher.</summary>
     internal sealed class CompletionPool(int maxSize)
     {
+        /// <summary>
+        /// One completion per thread, taken and given back with no shared write: an awaiting caller usually releases its
+        /// completion last, on the thread that then makes its next request, which takes it back from here. Shared by the
+        /// batchers of one job and result type, so it is checked to belong to the renting pool.
+        /// </summary>
+        [ThreadStatic]
+        private static JobCompletion<TJob, TResult>? t_spare;
+
         private readonly ConcurrentQueue<JobCompletion<TJob, TResult>> _items = new();
         private int _count;
 
         public JobCompletion<TJob, TResult>? TryRent()
         {
+            JobCompletion<TJob, TResult>? spare = t_spare;
+            if (spare is not null && ReferenceEquals(spare._pool, this))
+            {
+                t_spare = null;
+                return spare;
+            }
+
             if (_items.TryDequeue(out JobCompletion<TJob, TResult>? item))
             {
                 Interlocked.Decrement(ref _count);
@@ -215,6 +230,12 @@ internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>, 
 
         public void Return(JobCompletion<TJob, TResult> item)
         {
+            if (t_spare is null)
+            {
+                t_spare = item;
+                return;
+            }
+
             if (Interlocked.Increment(ref _count) <= maxSize)
             {
                 _items.Enqueue(item);
