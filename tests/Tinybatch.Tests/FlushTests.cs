@@ -245,6 +245,84 @@ public class FlushTests
         Assert.Equal((1, behindAnotherJob ? 3 : 2), (batcher.Counters.Canceled, batcher.Counters.Succeeded));
     }
     /// <summary>
+    /// A retried job re-enters the queue behind a job added after the flush, while the only handler slot is held by
+    /// another such job, and its caller cancels it there. The cancellation is its final outcome: the flush completes at
+    /// once, not when the held slot frees and the loop reaches the cancelled entry.
+    /// </summary>
+    [Fact]
+    public async Task FlushAsync_RetriedJobCancelledWhileQueuedBehindLaterJobsAndSlotHeld_CompletesAtTheCancellation()
+    {
+        var time = new FakeTimeProvider();
+        var gate = new HandlerGate();
+        var recorder = new Recorder<int>();
+        await using var batcher = new Batcher<int, int>(
+            async (batch, ct) =>
+            {
+                recorder.Record(batch);
+                if (batch[0] == 2)
+                {
+                    await gate.PassAsync();
+                }
+
+                if (batch[0] == 1 && batch.GetAttempt(0) == 1)
+                {
+                    batch.Retry(0);
+                }
+                else
+                {
+                    batch.SetResult(0, batch[0]);
+                }
+            },
+            new BatcherOptions<int, int>
+            {
+                MaxBatchSize = 1,
+                MaxConcurrentBatches = 1,
+                MaxBatchDelay = TimeSpan.FromHours(1),
+                TimeProvider = time,
+                Retry = new RetryPolicy { MaxAttempts = 2, Delay = TimeSpan.FromSeconds(5) },
+            });
+        batcher.Start();
+        using var cts = new CancellationTokenSource();
+        Task<int> retried = batcher.AddAndWaitAsync(1, cts.Token).AsTask();
+        await batcher.IdleAsync();
+
+        // Job 1 waits for its retry; the flush waits for it. Job 2 then holds the only slot, job 3 queues.
+        Task flush = batcher.FlushAsync();
+        batcher.TryAdd(2);
+        await gate.WhenEnteredAsync(1);
+        batcher.TryAdd(3);
+        time.Advance(TimeSpan.FromSeconds(5));
+        Assert.False(flush.IsCompleted);
+        Assert.False(retried.IsCompleted);
+
+        await cts.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => retried.Guarded());
+        await WaitUntilAsleepAsync(batcher);
+        bool completedAtCancellation = flush.IsCompleted;
+
+        gate.Open();
+        await batcher.FlushAsync().Guarded();
+        Assert.True(
+            completedAtCancellation,
+            "Contract: a flush completes when every job accepted before it has its final outcome. The only earlier job "
+            + "was cancelled by its caller while queued for its retry, yet the flush waited for the held slot.");
+        Assert.Equal([[1], [2], [3]], recorder.Batches.ToArray());
+        BatcherCounters counters = batcher.Counters;
+        Assert.Equal((1L, 2L, 1L, 0L), (counters.Canceled, counters.Succeeded, counters.Retried, counters.Failed));
+    }
+
+    /// <summary>Waits until the dispatch loop has handled every poke and parked (a batch may be in flight).</summary>
+    private static async Task WaitUntilAsleepAsync(Batcher<int, int> batcher)
+    {
+        using var guard = new CancellationTokenSource(Guard.Timeout);
+        while (!batcher.IsLoopAsleep)
+        {
+            guard.Token.ThrowIfCancellationRequested();
+            await Task.Yield();
+        }
+    }
+
+    /// <summary>
     /// DropOldest evicts a job added before a pending flush: the flush no longer waits for it (its outcome is the drop),
     /// and still waits for the jobs before it that are in a handler call. Jobs added after the flush are not released
     /// by it.

@@ -32,6 +32,7 @@ internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>, 
     private bool _flowExecutionContext;
     private CancellationTokenRegistration _registration;
     private CancellationToken _token;
+    private RetryTicket? _ticket;
     private int _state;
     private int _completed;
     private int _owners;
@@ -91,7 +92,11 @@ internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>, 
     public bool TryClaim() => Interlocked.CompareExchange(ref _state, Dispatched, Queued) != Canceled;
 
     /// <summary>Makes a claimed job cancellable again, when it goes back into the queue for a retry.</summary>
-    public void Requeue() => Interlocked.CompareExchange(ref _state, Queued, Dispatched);
+    public void Requeue(RetryTicket ticket)
+    {
+        _ticket = ticket;
+        Interlocked.CompareExchange(ref _state, Queued, Dispatched);
+    }
 
     public void TrySetResult(TResult result)
     {
@@ -174,6 +179,10 @@ internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>, 
         if (Interlocked.CompareExchange(ref _state, Canceled, Queued) == Queued)
         {
             Job = default!;
+
+            // Back in the queue for a retry: the flushes waiting for it learn its outcome now (the poke below), not
+            // when the loop reaches its entry.
+            _ticket?.OnCanceled();
             Owner!.OnQueuedJobCanceled(Weight);
         }
 
@@ -189,6 +198,7 @@ internal sealed class JobCompletion<TJob, TResult> : IValueTaskSource<TResult>, 
             _core.Reset();
             _registration = default;
             _token = default;
+            _ticket = null;
             Owner = null;
             Link = null;
             Job = default!;

@@ -281,7 +281,6 @@ internal sealed class RetryScheduler<TJob>
         }
 
         JobEntry<TJob> entry = pending.Entry;
-        (entry.State as IRequeueable)?.Requeue();
         var ticket = new RetryTicket(entry.State, entry.Attempts, entry.Origin, _onTicketDropped);
         lock (_lock)
         {
@@ -289,13 +288,16 @@ internal sealed class RetryScheduler<TJob>
             RefreshMinimums();
         }
 
+        // Cancellable by its caller only once it is counted as queued: a cancellation from here on undoes that count.
+        (entry.State as IRequeueable)?.Requeue(ticket);
         _intake.Reenter(entry.Job, ticket, _now(), entry.Weight);
         _poke();
     }
 
     private void OnTicketDropped(RetryTicket ticket)
     {
-        // The caller cancelled while the retried job was back in the queue: its final outcome (canceled).
+        // The caller cancelled while the retried job was back in the queue: its final outcome (canceled). Told at the
+        // cancellation, so a flush does not wait until the loop reaches the skipped entry; the ticket tells it once.
         lock (_lock)
         {
             Remove(_queued, ticket.Origin);
@@ -392,8 +394,11 @@ internal sealed class RetryScheduler<TJob>
 /// <summary>An awaiter's completion that can be claimed again after its job goes back into the queue for a retry.</summary>
 internal interface IRequeueable
 {
-    /// <summary>Makes the job cancellable by its caller again while it is queued.</summary>
-    void Requeue();
+    /// <summary>
+    /// Makes the job cancellable by its caller again while it is queued; a cancellation then tells
+    /// <paramref name="ticket"/> (<see cref="RetryTicket.OnCanceled"/>) before the loop is poked.
+    /// </summary>
+    void Requeue(RetryTicket ticket);
 }
 
 /// <summary>How the retry scheduler hands back jobs it will not retry, and reports a policy that threw.</summary>

@@ -7,6 +7,7 @@ namespace Tinybatch.Internal;
 internal sealed class RetryTicket : IDroppableState, ILinkedState
 {
     private readonly Action<RetryTicket> _onDropped;
+    private int _canceled;
 
     public RetryTicket(object? inner, int attempts, long origin, Action<RetryTicket> onDropped)
     {
@@ -28,9 +29,22 @@ internal sealed class RetryTicket : IDroppableState, ILinkedState
 
     public object? Link => Inner is ILinkedState linked ? linked.Link : Inner;
 
+    /// <summary>
+    /// The caller cancelled while the job was back in the queue: that is its final outcome, so the scheduler stops
+    /// counting it as unfinished. Told at the cancellation; the intake skipping the entry later (<see cref="Drop"/>)
+    /// finds it told, so the job is counted finished once.
+    /// </summary>
+    public void OnCanceled()
+    {
+        if (Interlocked.Exchange(ref _canceled, 1) == 0)
+        {
+            _onDropped(this);
+        }
+    }
+
     public void Drop()
     {
         (Inner as IDroppableState)?.Drop();
-        _onDropped(this);
+        OnCanceled();
     }
 }
