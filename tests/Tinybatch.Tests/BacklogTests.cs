@@ -64,17 +64,27 @@ public sealed class BacklogTests
                 await release.Task;
                 batch.SetResults(batch.ToArray());
             },
-            new BatcherOptions<int, int> { MaxBatchSize = 10, MaxBatchDelay = TimeSpan.Zero, Capacity = 100_000 });
+            new BatcherOptions<int, int> { MaxBatchSize = 10, MaxBatchDelay = TimeSpan.Zero, Capacity = 200_000 });
         batcher.Start();
 
-        // The ring holds 16,384 jobs: the rest of a stall waits in the backlog.
-        for (int i = 0; i < 50_000; i++)
+        // The ring holds 65,536 jobs: the rest of a stall waits in the backlog. The handler is released whatever
+        // happens, or a failed assertion would leave the disposal waiting for it.
+        bool reached;
+        try
         {
-            Assert.True(batcher.TryAdd(i));
+            for (int i = 0; i < 100_000; i++)
+            {
+                Assert.True(batcher.TryAdd(i));
+            }
+
+            reached = batcher.Intake.BacklogArrayLength > 0;
+        }
+        finally
+        {
+            release.TrySetResult();
         }
 
-        Assert.True(batcher.Intake.BacklogArrayLength > 0, "the stall never reached the backlog: the test proves nothing");
-        release.SetResult();
+        Assert.True(reached, "the stall never reached the backlog: the test proves nothing");
         await batcher.FlushAsync().WaitAsync(HangGuard.Timeout);
         await batcher.WhenIdleAsync().WaitAsync(HangGuard.Timeout);
         await batcher.WhenIdleAsync().WaitAsync(HangGuard.Timeout);
