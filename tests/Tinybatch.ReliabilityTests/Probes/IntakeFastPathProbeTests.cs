@@ -16,19 +16,28 @@ public sealed class IntakeFastPathProbeTests
     /// <summary>
     /// With the handler gated, a single producer adds until refused (or, for capacities past 200,000, adds more than
     /// twice the 65,536-slot ring): the buffer refuses exactly at Capacity, every accepted job reaches the handler
-    /// exactly once and in add order, and the counters add up.
+    /// exactly once and in add order, and the counters add up; one job at a time or in spans (TryAddRange).
     /// </summary>
     [Theory]
-    [InlineData(1)]
-    [InlineData(100)]
-    [InlineData(16_320)]
-    [InlineData(16_384)]
-    [InlineData(65_472)]
-    [InlineData(65_536)]
-    [InlineData(65_537)]
-    [InlineData(200_000)]
-    [InlineData(int.MaxValue)]
-    public async Task TryAdd_PastRingWithGatedHandler_ExactCapacityEveryJobOnceInOrder(int capacity)
+    [InlineData(1, false)]
+    [InlineData(100, false)]
+    [InlineData(16_320, false)]
+    [InlineData(16_384, false)]
+    [InlineData(65_472, false)]
+    [InlineData(65_536, false)]
+    [InlineData(65_537, false)]
+    [InlineData(200_000, false)]
+    [InlineData(int.MaxValue, false)]
+    [InlineData(1, true)]
+    [InlineData(100, true)]
+    [InlineData(16_320, true)]
+    [InlineData(16_384, true)]
+    [InlineData(65_472, true)]
+    [InlineData(65_536, true)]
+    [InlineData(65_537, true)]
+    [InlineData(200_000, true)]
+    [InlineData(int.MaxValue, true)]
+    public async Task TryAdd_PastRingWithGatedHandler_ExactCapacityEveryJobOnceInOrder(int capacity, bool ranges)
     {
         int mark = Contained.Mark();
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -52,9 +61,32 @@ public sealed class IntakeFastPathProbeTests
             batcher.Start();
             int limit = capacity <= 200_000 ? capacity : 140_000;
             int accepted = 0;
-            while (accepted < limit && batcher.TryAdd(accepted))
+            if (ranges)
             {
-                accepted++;
+                // Spans of 777 cross the ring's end and the move into the backlog at arbitrary offsets.
+                int[] span = new int[777];
+                while (accepted < limit)
+                {
+                    int length = Math.Min(span.Length, limit - accepted);
+                    for (int i = 0; i < length; i++)
+                    {
+                        span[i] = accepted + i;
+                    }
+
+                    int taken = batcher.TryAddRange(span.AsSpan(0, length));
+                    accepted += taken;
+                    if (taken < length)
+                    {
+                        break;
+                    }
+                }
+            }
+            else
+            {
+                while (accepted < limit && batcher.TryAdd(accepted))
+                {
+                    accepted++;
+                }
             }
 
             Assert.Equal(limit, accepted);
@@ -439,8 +471,7 @@ public sealed class IntakeFastPathProbeTests
 
         Task all = Task.WhenAll(Enumerable.Range(0, Callers).Select(c => Task.Run(() => Caller(c))));
         await halfway.Task.Within(mark, "the callers reaching half-way");
-        await holder[0]!.DisposeAsync().AsTask().Within(mark, "disposal of the third batcher");
-        holder[0] = null;
+        await DisposeThird(holder).Within(mark, "disposal of the third batcher");
         await all.Within(mark, "the callers");
 
         Assert.Empty(wrong);
@@ -510,6 +541,14 @@ public sealed class IntakeFastPathProbeTests
         c.Start();
         holder[0] = c;
         return new WeakReference(c);
+    }
+
+    /// <summary>Lets go of the third batcher first (callers then skip it), then disposes it.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Task DisposeThird(Batcher<int, int>?[] holder)
+    {
+        Batcher<int, int> c = Interlocked.Exchange(ref holder[0], null)!;
+        return c.DisposeAsync().AsTask();
     }
 
     private static bool Collected(WeakReference reference)
