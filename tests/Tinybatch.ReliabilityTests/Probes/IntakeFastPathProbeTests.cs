@@ -133,6 +133,88 @@ public sealed class IntakeFastPathProbeTests
         }
     }
 
+    /// <summary>
+    /// DropOldest past the ring: with the handler gated on its first batch, a single producer adds three times the
+    /// capacity; every add is accepted, the evicted jobs are the oldest queued ones (each dead-lettered once as
+    /// dropped), and the survivors reach the handler once each, in add order.
+    /// </summary>
+    [Theory]
+    [InlineData(65_472)]
+    [InlineData(65_537)]
+    [InlineData(100_000)]
+    public async Task TryAdd_DropOldestPastRing_OldestEvictedSurvivorsOnceInOrder(int capacity)
+    {
+        int mark = Contained.Mark();
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = new List<int>();
+        var dropped = new ConcurrentDictionary<int, int>();
+        var batcher = new Batcher<int, int>(
+            async (Batch<int, int> batch, CancellationToken _) =>
+            {
+                await gate.Task;
+                lock (seen)
+                {
+                    for (int i = 0; i < batch.Count; i++)
+                    {
+                        seen.Add(batch[i]);
+                        batch.SetResult(i, batch[i]);
+                    }
+                }
+            },
+            new BatcherOptions<int, int>
+            {
+                MaxBatchSize = 100,
+                MaxBatchDelay = TimeSpan.Zero,
+                Capacity = capacity,
+                OverflowPolicy = OverflowPolicy.DropOldest,
+                OnDeadLetter = letter => dropped.AddOrUpdate(letter.Job, 1, static (_, n) => n + 1),
+            });
+        try
+        {
+            batcher.Start();
+            Assert.True(batcher.TryAdd(0));
+            await Contained.Until(() => batcher.InFlightBatches == 1, mark, "the gated first batch");
+            int total = capacity * 3;
+            for (int job = 1; job < total; job++)
+            {
+                Assert.True(batcher.TryAdd(job), $"job {job} refused under DropOldest");
+            }
+
+            gate.TrySetResult();
+            await batcher.FlushAsync().Within(mark, "the flush after the release");
+            await Contained.Until(() => batcher.Counters.Completed == total && dropped.Count == batcher.Counters.Dropped, mark, "every outcome");
+
+            BatcherCounters counters = batcher.Counters;
+            Assert.Equal(total, counters.Accepted);
+            Assert.Equal(total, counters.Succeeded + counters.Dropped);
+
+            // The job in the handler keeps its place: the queue held exactly Capacity - 1 survivors behind it.
+            Assert.Equal(capacity, counters.Succeeded);
+            Assert.Equal(0, counters.Rejected + counters.Failed);
+            Assert.All(dropped.Values, n => Assert.Equal(1, n));
+            lock (seen)
+            {
+                Assert.Equal(counters.Succeeded, seen.Count);
+                Assert.Equal(0, seen[0]);
+                for (int i = 1; i < seen.Count; i++)
+                {
+                    Assert.True(seen[i] > seen[i - 1], $"job {seen[i]} after {seen[i - 1]}");
+                }
+
+                // Only the oldest were evicted: the survivors past the first batch are one unbroken run to the end.
+                int firstSurvivor = seen.First(j => j > 0 && !dropped.ContainsKey(j));
+                Assert.Equal(total - firstSurvivor, seen.Count(j => j >= firstSurvivor));
+                Assert.Equal(total - 1, seen[^1]);
+                Assert.DoesNotContain(seen, j => dropped.ContainsKey(j));
+            }
+        }
+        finally
+        {
+            gate.TrySetResult();
+            await batcher.DisposeAsync().AsTask().Within(mark, "disposal");
+        }
+    }
+
     private sealed record Seen(int Producer, int Seq, int Phase, int Attempt, long BatchId);
 
     /// <summary>
