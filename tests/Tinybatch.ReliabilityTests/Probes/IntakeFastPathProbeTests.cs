@@ -215,6 +215,73 @@ public sealed class IntakeFastPathProbeTests
         }
     }
 
+    /// <summary>
+    /// Four producers race past the 65,536-slot ring into the backlog while the handler is gated: every job reaches the
+    /// handler exactly once and each producer's jobs keep their order.
+    /// </summary>
+    [Theory]
+    [InlineData(65_537)]
+    [InlineData(int.MaxValue)]
+    public async Task TryAdd_ConcurrentProducersIntoBacklog_EachJobOncePerProducerOrder(int capacity)
+    {
+        int mark = Contained.Mark();
+        const int Producers = 4;
+        const int PerProducer = 40_000;
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var seen = new List<int>();
+        var batcher = new Batcher<int, int>(
+            async (Batch<int, int> batch, CancellationToken _) =>
+            {
+                await gate.Task;
+                lock (seen)
+                {
+                    for (int i = 0; i < batch.Count; i++)
+                    {
+                        seen.Add(batch[i]);
+                        batch.SetResult(i, batch[i]);
+                    }
+                }
+            },
+            new BatcherOptions<int, int> { MaxBatchSize = 500, MaxBatchDelay = TimeSpan.Zero, Capacity = capacity });
+        try
+        {
+            batcher.Start();
+            int[] accepted = new int[Producers];
+            await Task.WhenAll(Enumerable.Range(0, Producers).Select(p => Task.Run(() =>
+            {
+                for (int seq = 0; seq < PerProducer && batcher.TryAdd((p * 1_000_000) + seq); seq++)
+                {
+                    accepted[p]++;
+                }
+            }))).Within(mark, "the producers");
+
+            int total = accepted.Sum();
+            Assert.Equal(Math.Min(capacity, Producers * PerProducer), total);
+            gate.TrySetResult();
+            await batcher.FlushAsync().Within(mark, "the flush after the release");
+            await Contained.Until(() => batcher.Counters.Succeeded == total, mark, "every job's outcome");
+
+            lock (seen)
+            {
+                Assert.Equal(total, seen.Count);
+                int[] next = new int[Producers];
+                foreach (int job in seen)
+                {
+                    int p = job / 1_000_000;
+                    Assert.True(job % 1_000_000 == next[p], $"producer {p}: job {job % 1_000_000} where {next[p]} was due");
+                    next[p]++;
+                }
+
+                Assert.Equal(accepted, next);
+            }
+        }
+        finally
+        {
+            gate.TrySetResult();
+            await batcher.DisposeAsync().AsTask().Within(mark, "disposal");
+        }
+    }
+
     private sealed record Seen(int Producer, int Seq, int Phase, int Attempt, long BatchId);
 
     /// <summary>
