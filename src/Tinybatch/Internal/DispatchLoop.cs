@@ -393,11 +393,15 @@ internal sealed class DispatchLoop<TJob, TResult>
         long weight = 0;
         long minOrigin = long.MaxValue;
         var spinner = default(SpinWait);
+
+        // Plain jobs go in runs straight from the ring; anything else goes through the general path below. Once a run
+        // comes back empty (the head is awaited, retried, traced or not published yet), the rest of the cut takes the
+        // general path, which handles plain jobs too, rather than looking at every head twice.
+        bool plainRuns = flushLimit == long.MaxValue;
         while (count < max)
         {
-            if (flushLimit == long.MaxValue)
+            if (plainRuns)
             {
-                // Plain jobs in a run, straight from the ring; anything else goes through the general path below.
                 int room = Math.Min(max - count, 256);
                 batch.EnsureCapacity(count + room);
                 int run = _intake.TakePlainRun(batch.Entries.AsSpan(count, room), maxWeight - weight, out long runWeight);
@@ -408,6 +412,8 @@ internal sealed class DispatchLoop<TJob, TResult>
                     count += run;
                     continue;
                 }
+
+                plainRuns = false;
             }
 
             Intake<TJob>.Head head = _intake.TryPeek(out QueuedJob<TJob> job);

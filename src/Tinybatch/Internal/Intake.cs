@@ -385,12 +385,11 @@ internal sealed class Intake<TJob>
             return 0;
         }
 
-        IntakeSlot<TJob>[] ring = _ring;
-        long head = _cursor.RingHead;
         int taken = 0;
         while (taken < into.Length)
         {
-            ref IntakeSlot<TJob> slot = ref ring[head & _mask];
+            long head = _cursor.RingHead;
+            ref IntakeSlot<TJob> slot = ref _ring[head & _mask];
             if (Volatile.Read(ref slot.Sequence) != head + 1 || slot.State is not null || slot.Weight > weightRoom - takenWeight)
             {
                 break;
@@ -398,17 +397,10 @@ internal sealed class Intake<TJob>
 
             into[taken] = new JobEntry<TJob> { Job = slot.Job, Stamp = slot.Stamp, Weight = slot.Weight, Origin = head, Attempts = 1 };
             takenWeight += slot.Weight;
-            if (RuntimeHelpers.IsReferenceOrContainsReferences<TJob>())
-            {
-                slot.Job = default!;
-            }
-
-            Volatile.Write(ref slot.Sequence, head + ring.Length);
-            head++;
+            FreeRingHead(ref slot);
             taken++;
         }
 
-        _cursor.RingHead = head;
         Volatile.Write(ref _cursor.Left, _cursor.Left + taken);
         return taken;
     }
@@ -555,7 +547,11 @@ internal sealed class Intake<TJob>
 
     private void FreeRingHead(ref IntakeSlot<TJob> slot)
     {
-        slot.Job = default!;
+        if (RuntimeHelpers.IsReferenceOrContainsReferences<TJob>())
+        {
+            slot.Job = default!;
+        }
+
         slot.State = null;
         Volatile.Write(ref slot.Sequence, _cursor.RingHead + _ring.Length);
         _cursor.RingHead++;
