@@ -43,18 +43,7 @@ public sealed class IntakeFastPathProbeTests
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var seen = new List<int>();
         var batcher = new Batcher<int, int>(
-            async (Batch<int, int> batch, CancellationToken _) =>
-            {
-                await gate.Task;
-                lock (seen)
-                {
-                    for (int i = 0; i < batch.Count; i++)
-                    {
-                        seen.Add(batch[i]);
-                        batch.SetResult(i, batch[i]);
-                    }
-                }
-            },
+            RecordAfter(gate, seen),
             new BatcherOptions<int, int> { MaxBatchSize = Math.Min(1_000, capacity), MaxBatchDelay = TimeSpan.Zero, Capacity = capacity });
         try
         {
@@ -149,18 +138,7 @@ public sealed class IntakeFastPathProbeTests
         var seen = new List<int>();
         var dropped = new ConcurrentDictionary<int, int>();
         var batcher = new Batcher<int, int>(
-            async (Batch<int, int> batch, CancellationToken _) =>
-            {
-                await gate.Task;
-                lock (seen)
-                {
-                    for (int i = 0; i < batch.Count; i++)
-                    {
-                        seen.Add(batch[i]);
-                        batch.SetResult(i, batch[i]);
-                    }
-                }
-            },
+            RecordAfter(gate, seen),
             new BatcherOptions<int, int>
             {
                 MaxBatchSize = 100,
@@ -230,18 +208,7 @@ public sealed class IntakeFastPathProbeTests
         var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var seen = new List<int>();
         var batcher = new Batcher<int, int>(
-            async (Batch<int, int> batch, CancellationToken _) =>
-            {
-                await gate.Task;
-                lock (seen)
-                {
-                    for (int i = 0; i < batch.Count; i++)
-                    {
-                        seen.Add(batch[i]);
-                        batch.SetResult(i, batch[i]);
-                    }
-                }
-            },
+            RecordAfter(gate, seen),
             new BatcherOptions<int, int> { MaxBatchSize = 500, MaxBatchDelay = TimeSpan.Zero, Capacity = capacity });
         try
         {
@@ -541,6 +508,21 @@ public sealed class IntakeFastPathProbeTests
             }
         }
     }
+
+    /// <summary>A handler that waits for <paramref name="gate"/>, then records each job in <paramref name="seen"/> and echoes it.</summary>
+    private static Func<Batch<int, int>, CancellationToken, ValueTask> RecordAfter(TaskCompletionSource gate, List<int> seen) =>
+        async (batch, _) =>
+        {
+            await gate.Task;
+            lock (seen)
+            {
+                for (int i = 0; i < batch.Count; i++)
+                {
+                    seen.Add(batch[i]);
+                    batch.SetResult(i, batch[i]);
+                }
+            }
+        };
 
     private static Batcher<int, int> Doubling(int offset) => new(
         (Batch<int, int> batch, CancellationToken _) =>
